@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+)
+
+// Env is the process boundary of the CLI: everything a command may take from
+// or give to the operating system. Tests build their own Env, so no command
+// reads a global stream or installs a global signal handler.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads an environment variable.
+	Getenv func(key string) string
+	// Notify relays interrupt signals (Ctrl-C, SIGTERM) to c until stop is
+	// called.
+	Notify func(c chan<- os.Signal) (stop func())
+	// IsTerminal reports whether w is an interactive terminal, which decides
+	// between a live progress line and plain periodic lines.
+	IsTerminal func(w io.Writer) bool
+	// Executable returns the path of the running surge binary; `surge demo`
+	// starts the lab target as a child process from it.
+	Executable func() (string, error)
+	// Exit ends the process at once (second Ctrl-C).
+	Exit func(code int)
+}
+
+// OSEnv returns the Env of the real process.
+func OSEnv() Env {
+	return Env{
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Getenv: os.Getenv,
+		Notify: func(c chan<- os.Signal) func() {
+			signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+			return func() { signal.Stop(c) }
+		},
+		IsTerminal: func(w io.Writer) bool {
+			f, ok := w.(*os.File)
+			return ok && term.IsTerminal(int(f.Fd()))
+		},
+		Executable: os.Executable,
+		Exit:       os.Exit,
+	}
+}
