@@ -1,0 +1,65 @@
+package client
+
+// Class is the outcome class of one request: OK, or the kind of failure.
+type Class uint8
+
+// The outcome classes. Every failure is counted under exactly one of them.
+const (
+	OK            Class = iota // a response with status < 400 that passed every check
+	Timeout                    // no complete response within the request timeout
+	Refused                    // the connection was refused (nothing listening)
+	Reset                      // the connection was reset or closed mid-exchange
+	DNS                        // the host name did not resolve
+	TLS                        // the TLS handshake or certificate check failed
+	ProtocolError              // a malformed or unexpected HTTP exchange
+	HTTP4xx                    // a response with status 400–499
+	HTTP5xx                    // a response with status 500–599
+	Check                      // a response that failed a response check
+	Other                      // any other transport error
+	// Canceled is a request cut short by surge itself (end of the run's
+	// grace period, or Ctrl-C). It is not the target's fault and is not
+	// counted as an error.
+	Canceled
+	// NumClasses is the number of classes, for arrays indexed by Class.
+	NumClasses
+)
+
+var classNames = [NumClasses]string{
+	OK: "ok", Timeout: "timeout", Refused: "refused", Reset: "reset", DNS: "dns",
+	TLS: "tls", ProtocolError: "protocol", HTTP4xx: "http_4xx", HTTP5xx: "http_5xx",
+	Check: "check", Other: "other", Canceled: "canceled",
+}
+
+// String returns the class name used in results ("timeout", "http_5xx", …).
+func (c Class) String() string {
+	if c < NumClasses {
+		return classNames[c]
+	}
+	return "unknown"
+}
+
+// IsError reports whether the class counts as a failed request.
+func (c Class) IsError() bool { return c != OK && c != Canceled }
+
+// HasLatency reports whether a request of this class has a meaningful
+// latency: it got a response (whatever its status), or it timed out (its
+// latency is then a lower bound). Fast failures such as a refused
+// connection would drag percentiles down and are left out.
+func (c Class) HasLatency() bool {
+	switch c {
+	case OK, HTTP4xx, HTTP5xx, Check, Timeout:
+		return true
+	}
+	return false
+}
+
+// ClassOfStatus returns the class of a response with the given status code.
+func ClassOfStatus(code int) Class {
+	switch {
+	case code >= 500:
+		return HTTP5xx
+	case code >= 400:
+		return HTTP4xx
+	}
+	return OK
+}

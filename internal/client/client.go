@@ -1,0 +1,236 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Protocol selects the HTTP versions a Client may speak.
+type Protocol int
+
+// The protocol choices.
+const (
+	// Auto speaks HTTP/1.1 to http:// URLs and negotiates HTTP/2 or
+	// HTTP/1.1 through TLS ALPN for https:// URLs.
+	Auto Protocol = iota
+	// HTTP1 speaks HTTP/1.1 only.
+	HTTP1
+	// HTTP2 speaks HTTP/2 only: over TLS for https://, and cleartext with
+	// prior knowledge (h2c) for http://.
+	HTTP2
+)
+
+// Config configures a Client.
+type Config struct {
+	// Timeout bounds each request, from sending it to reading the last
+	// byte of the response body.
+	Timeout time.Duration
+	// Insecure skips TLS certificate verification. TLS is verified by
+	// default.
+	Insecure bool
+	// Protocol selects HTTP/1.1, HTTP/2 or both.
+	Protocol Protocol
+	// Conns is the number of idle connections kept per host: set it to
+	// the expected concurrency so that keep-alive connections are reused
+	// rather than closed and redialed.
+	Conns int
+	// NoKeepAlive opens a new connection for every request.
+	NoKeepAlive bool
+	// MaxBody caps how many bytes of a response body are kept for
+	// response checks; bodies are always read to the end and counted.
+	MaxBody int
+}
+
+// Request is a request template: what every load request sends.
+type Request struct {
+	Method string
+	URL    *url.URL
+	Header http.Header
+	Body   []byte
+}
+
+// NewRequest checks and builds a request template. Errors are for people:
+// they say what is wrong with the method or URL.
+func NewRequest(method, rawURL string, header http.Header, body []byte) (*Request, error) {
+	if method == "" {
+		method = http.MethodGet
+	}
+	if !validMethod(method) {
+		return nil, fmt.Errorf("invalid method %q", method)
+	}
+	if !strings.Contains(rawURL, "://") {
+		return nil, fmt.Errorf("URL %q has no scheme: write http://%s", rawURL, rawURL)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("invalid URL %q: %v", rawURL, errors.Unwrap(err))
+	}
+	switch u.Scheme {
+	case "http", "https":
+	default:
+		return nil, fmt.Errorf("URL %q: unsupported scheme %q (want http or https)", rawURL, u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("URL %q has no host", rawURL)
+	}
+	if header == nil {
+		header = http.Header{}
+	}
+	return &Request{Method: method, URL: u, Header: header, Body: body}, nil
+}
+
+func validMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for _, r := range m {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`()<>@,;:\"/[]?={}`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Client sends requests and classifies their outcomes. It is safe for
+// concurrent use.
+type Client struct {
+	cfg   Config
+	tr    *http.Transport
+	conns *connStats
+}
+
+// New builds a Client.
+func New(cfg Config) (*Client, error) {
+	if cfg.Timeout <= 0 {
+		return nil, errors.New("request timeout must be positive")
+	}
+	stats := newConnStats()
+	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy: nil, // load goes straight to the target, never through a proxy
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			stats.dials.Add(1)
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				stats.dialErrors.Add(1)
+				return nil, err
+			}
+			return stats.wrap(c), nil
+		},
+		TLSClientConfig: &tls.Config{
+			InsecureSkipVerify: cfg.Insecure, //nolint:gosec // only with --insecure
+			MinVersion:         tls.VersionTLS12,
+		},
+		TLSHandshakeTimeout: cfg.Timeout,
+		MaxIdleConns:        0, // no global cap
+		MaxIdleConnsPerHost: max(cfg.Conns, 2),
+		IdleConnTimeout:     90 * time.Second,
+		DisableKeepAlives:   cfg.NoKeepAlive,
+		// Bytes are counted as sent by the server: no transparent gzip.
+		DisableCompression: true,
+		HTTP2:              &http.HTTP2Config{},
+	}
+	var p http.Protocols
+	switch cfg.Protocol {
+	case HTTP1:
+		p.SetHTTP1(true)
+	case HTTP2:
+		p.SetHTTP2(true)
+		p.SetUnencryptedHTTP2(true)
+	default:
+		p.SetHTTP1(true)
+		p.SetHTTP2(true)
+	}
+	tr.Protocols = &p
+	return &Client{cfg: cfg, tr: tr, conns: stats}, nil
+}
+
+// Close closes idle connections. In-flight requests are not affected.
+func (c *Client) Close() { c.tr.CloseIdleConnections() }
+
+// ConnStats describes the connections a Client has used.
+type ConnStats struct {
+	Dials      int64 // connections attempted
+	DialErrors int64 // attempts that failed
+	Open       int   // connections open now
+	BytesIn    int64 // bytes read from all connections (headers, bodies, TLS)
+	BytesOut   int64 // bytes written to all connections
+}
+
+// Conns returns connection and byte counts so far.
+func (c *Client) Conns() ConnStats {
+	in, out, open := c.conns.totals()
+	return ConnStats{
+		Dials:      c.conns.dials.Load(),
+		DialErrors: c.conns.dialErrors.Load(),
+		Open:       open,
+		BytesIn:    in,
+		BytesOut:   out,
+	}
+}
+
+// Result is the outcome of one request.
+type Result struct {
+	Code  int   // HTTP status code, 0 when no response arrived
+	Class Class // OK or the failure class
+	Proto int   // major HTTP version of the response (1 or 2), 0 without one
+}
+
+// Worker sends requests from one template, one at a time. Each load worker
+// owns one; a Worker is not safe for concurrent use.
+type Worker struct {
+	c    *Client
+	tmpl *Request
+	req  *http.Request
+}
+
+// NewWorker returns a Worker that sends r.
+func (c *Client) NewWorker(r *Request) *Worker {
+	req := &http.Request{
+		Method:     r.Method,
+		URL:        r.URL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     r.Header.Clone(),
+		Host:       r.Header.Get("Host"),
+	}
+	req.Header.Del("Host")
+	if len(r.Body) > 0 {
+		body := r.Body
+		req.ContentLength = int64(len(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	return &Worker{c: c, tmpl: r, req: req}
+}
+
+// Do sends one request and reads the whole response. ctx is the run's stop
+// signal: if it ends first, the request is classified Canceled, not as a
+// failure of the target.
+func (w *Worker) Do(ctx context.Context) Result {
+	rctx, cancel := context.WithTimeout(ctx, w.c.cfg.Timeout)
+	defer cancel()
+	r := w.req.WithContext(rctx)
+	if r.GetBody != nil {
+		r.Body, _ = r.GetBody()
+	}
+	resp, err := w.c.tr.RoundTrip(r)
+	if err != nil {
+		return Result{Class: classify(err, ctx.Err() != nil)}
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return Result{Code: resp.StatusCode, Class: classify(err, ctx.Err() != nil), Proto: resp.ProtoMajor}
+	}
+	return Result{Code: resp.StatusCode, Class: ClassOfStatus(resp.StatusCode), Proto: resp.ProtoMajor}
+}

@@ -1,0 +1,435 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/surgeload/surge/internal/client"
+	"github.com/surgeload/surge/internal/metrics"
+)
+
+// Plan is what to run. Exactly one of Users (closed model) and Arrivals
+// (open model) is set.
+type Plan struct {
+	Users    Users    // closed model
+	Arrivals Arrivals // open model
+	// Duration is how long requests are issued. Requests in flight at
+	// the end get Grace to finish, then are canceled.
+	Duration time.Duration
+	// Requests, when > 0, stops the run after that many requests were
+	// sent, or at Duration, whichever comes first.
+	Requests uint64
+	// Think is the pause between a response and the same user's next
+	// request (closed model). When ThinkMax > Think, each pause is drawn
+	// uniformly from [Think, ThinkMax].
+	Think    time.Duration
+	ThinkMax time.Duration
+	// MaxInflight caps the requests in flight in the open model. An
+	// arrival that finds the cap reached waits (and its latency, measured
+	// from its due time, grows); arrivals still waiting at the end are
+	// counted as dropped.
+	MaxInflight int
+	// Grace is how long requests in flight at the end may take to finish.
+	Grace time.Duration
+}
+
+// Validate reports every problem with the plan at once.
+func (p Plan) Validate() error {
+	var errs []error
+	switch {
+	case p.Users == nil && p.Arrivals == nil:
+		errs = append(errs, errors.New("plan has neither users nor an arrival rate"))
+	case p.Users != nil && p.Arrivals != nil:
+		errs = append(errs, errors.New("plan has both users and an arrival rate"))
+	case p.Users != nil && p.Users.Max() < 1:
+		errs = append(errs, errors.New("plan needs at least one user"))
+	}
+	if p.Duration <= 0 {
+		errs = append(errs, errors.New("duration must be positive"))
+	}
+	if p.Think < 0 || p.ThinkMax < 0 {
+		errs = append(errs, errors.New("think time must not be negative"))
+	}
+	if p.Arrivals != nil && p.MaxInflight < 1 {
+		errs = append(errs, errors.New("the open model needs a max in-flight of at least 1"))
+	}
+	if p.Grace < 0 {
+		errs = append(errs, errors.New("grace must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Doer sends one request. Each worker gets its own Doer and calls it from
+// one goroutine.
+type Doer interface {
+	Do(ctx context.Context) client.Result
+}
+
+// Sink receives every outcome. Record is called concurrently; worker
+// identifies the calling worker.
+type Sink interface {
+	Record(worker int, o metrics.Outcome)
+}
+
+// Stats describes how a run went, from the engine's side.
+type Stats struct {
+	Sent    uint64        // requests sent
+	Dropped uint64        // open model: arrivals due in the run that were never sent
+	Elapsed time.Duration // from the start to the end of the last request
+	// Interrupted is true when the run was stopped by its context before
+	// the plan ended.
+	Interrupted bool
+	Workers     int // goroutines that sent requests (users, or open-model workers)
+}
+
+// Engine runs one Plan. Its Gauges may be read while it runs.
+type Engine struct {
+	plan    Plan
+	newDoer func(worker int) Doer
+	sink    Sink
+
+	start    time.Time
+	halted   atomic.Bool
+	stop     chan struct{} // closed when no new request may start
+	haltOnce sync.Once
+	issued   atomic.Uint64 // requests taken against plan.Requests
+	// lateDrops counts open-model arrivals handed to a worker only after
+	// the end of the run.
+	lateDrops atomic.Uint64
+
+	mu      sync.Mutex
+	workers []*workerState
+	changed chan struct{} // closed and replaced when target changes
+	target  atomic.Int64  // closed model: users wanted now
+	spawned atomic.Int64
+	wg      sync.WaitGroup
+}
+
+// workerState holds one worker's counters; only that worker writes them.
+type workerState struct {
+	sent atomic.Uint64
+	done atomic.Uint64
+	_    [48]byte // keep workers off each other's cache lines
+}
+
+// New checks the plan and returns an Engine ready to Run once.
+func New(p Plan, newDoer func(worker int) Doer, sink Sink) (*Engine, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &Engine{
+		plan:    p,
+		newDoer: newDoer,
+		sink:    sink,
+		stop:    make(chan struct{}),
+		changed: make(chan struct{}),
+	}, nil
+}
+
+// Run runs the plan and blocks until every request has ended. Canceling
+// ctx stops the run at once: no new request starts and requests in flight
+// are canceled (Stats.Interrupted is then true).
+func (e *Engine) Run(ctx context.Context) Stats {
+	reqCtx, cancelReqs := context.WithCancel(ctx)
+	defer cancelReqs()
+
+	e.mu.Lock()
+	e.start = time.Now()
+	e.mu.Unlock()
+	deadline := time.AfterFunc(e.plan.Duration, e.halt)
+	defer deadline.Stop()
+	go func() {
+		select {
+		case <-ctx.Done():
+			e.halt()
+		case <-e.stop:
+		}
+	}()
+
+	var dropped uint64
+	if e.plan.Users != nil {
+		e.runClosed(reqCtx)
+	} else {
+		dropped = e.runOpen(reqCtx)
+	}
+	e.halt()
+
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	grace := time.NewTimer(e.plan.Grace)
+	select {
+	case <-done:
+	case <-grace.C:
+		cancelReqs()
+		<-done
+	}
+	grace.Stop()
+
+	st := Stats{
+		Dropped:     dropped + e.lateDrops.Load(),
+		Elapsed:     time.Since(e.start),
+		Interrupted: ctx.Err() != nil,
+	}
+	e.mu.Lock()
+	st.Workers = len(e.workers)
+	for _, w := range e.workers {
+		st.Sent += w.sent.Load()
+	}
+	e.mu.Unlock()
+	return st
+}
+
+// Gauges returns the engine's live values: active users, requests in
+// flight and the target rate. Safe to call at any time.
+func (e *Engine) Gauges() metrics.Gauges {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var g metrics.Gauges
+	for _, w := range e.workers {
+		g.Inflight += int(w.sent.Load() - w.done.Load())
+	}
+	if e.plan.Users != nil {
+		g.Users = int(min(e.target.Load(), e.spawned.Load()))
+		if e.halted.Load() {
+			g.Users = g.Inflight
+		}
+	} else if !e.start.IsZero() {
+		g.Rate = e.plan.Arrivals.RateAt(time.Since(e.start))
+	}
+	return g
+}
+
+// Started returns when the run started (zero before Run).
+func (e *Engine) Started() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.start
+}
+
+func (e *Engine) halt() {
+	e.haltOnce.Do(func() {
+		e.halted.Store(true)
+		close(e.stop)
+	})
+}
+
+// take reserves the right to send one more request at now.
+func (e *Engine) take(now time.Time) bool {
+	if e.halted.Load() {
+		return false
+	}
+	if now.Sub(e.start) >= e.plan.Duration {
+		e.halt()
+		return false
+	}
+	if e.plan.Requests > 0 && e.issued.Add(1) > e.plan.Requests {
+		e.halt()
+		return false
+	}
+	return true
+}
+
+// newWorker registers a worker and returns its state and Doer.
+func (e *Engine) newWorker() (int, *workerState, Doer) {
+	st := &workerState{}
+	e.mu.Lock()
+	id := len(e.workers)
+	e.workers = append(e.workers, st)
+	e.mu.Unlock()
+	return id, st, e.newDoer(id)
+}
+
+// runClosed drives the closed model until the run halts: it keeps the
+// number of started users at the schedule's value.
+func (e *Engine) runClosed(reqCtx context.Context) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	spawned := 0
+	for {
+		want := e.plan.Users.At(time.Since(e.start))
+		if int64(want) != e.target.Load() {
+			e.mu.Lock()
+			e.target.Store(int64(want))
+			close(e.changed)
+			e.changed = make(chan struct{})
+			e.mu.Unlock()
+		}
+		for ; spawned < want; spawned++ {
+			e.wg.Add(1)
+			e.spawned.Add(1)
+			go e.user(reqCtx, spawned)
+		}
+		select {
+		case <-e.stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// user is one virtual user of the closed model. Users whose index is at or
+// above the current target wait until the schedule wants them again.
+func (e *Engine) user(reqCtx context.Context, index int) {
+	defer e.wg.Done()
+	id, st, doer := e.newWorker()
+	var think *time.Timer
+	for {
+		if int64(index) >= e.target.Load() {
+			e.mu.Lock()
+			ch := e.changed
+			e.mu.Unlock()
+			if int64(index) >= e.target.Load() {
+				select {
+				case <-ch:
+					continue
+				case <-e.stop:
+					return
+				}
+			}
+		}
+		t0 := time.Now()
+		if !e.take(t0) {
+			return
+		}
+		st.sent.Add(1)
+		res := doer.Do(reqCtx)
+		t1 := time.Now()
+		st.done.Add(1)
+		e.sink.Record(id, metrics.Outcome{
+			Latency: t1.Sub(t0),
+			Code:    res.Code,
+			Class:   res.Class,
+			Proto:   res.Proto,
+		})
+		if res.Class == client.Canceled {
+			return
+		}
+		if d := e.thinkTime(); d > 0 {
+			if think == nil {
+				think = time.NewTimer(d)
+			} else {
+				think.Reset(d)
+			}
+			select {
+			case <-think.C:
+			case <-e.stop:
+				think.Stop()
+				return
+			}
+		}
+	}
+}
+
+func (e *Engine) thinkTime() time.Duration {
+	p := e.plan
+	if p.ThinkMax > p.Think {
+		return p.Think + rand.N(p.ThinkMax-p.Think+1)
+	}
+	return p.Think
+}
+
+// runOpen dispatches arrivals on schedule to a pool of workers that grows
+// on demand up to MaxInflight, and returns the number of arrivals that
+// were due within the run but never sent.
+func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
+	work := make(chan time.Duration)
+	defer close(work) // idle workers exit
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	workers := 0
+	var i uint64
+	for ; ; i++ {
+		if e.plan.Requests > 0 && i >= e.plan.Requests {
+			return 0
+		}
+		at, ok := e.plan.Arrivals.Due(i)
+		if !ok || at >= e.plan.Duration {
+			return 0
+		}
+		if wait := at - time.Since(e.start); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-e.stop:
+				timer.Stop()
+				return e.countDropped(i)
+			}
+		}
+		if e.halted.Load() {
+			return e.countDropped(i)
+		}
+		select {
+		case work <- at:
+			continue
+		default:
+		}
+		if workers < e.plan.MaxInflight {
+			workers++
+			e.wg.Add(1)
+			go e.openWorker(reqCtx, at, work)
+			continue
+		}
+		// Every worker is busy and the cap is reached: this arrival waits,
+		// and its lateness counts in its latency.
+		select {
+		case work <- at:
+		case <-e.stop:
+			return e.countDropped(i)
+		}
+	}
+}
+
+// countDropped counts the arrivals from i on that were due before the end
+// of the run.
+func (e *Engine) countDropped(i uint64) uint64 {
+	var n uint64
+	for ; e.plan.Requests == 0 || i < e.plan.Requests; i++ {
+		at, ok := e.plan.Arrivals.Due(i)
+		if !ok || at >= e.plan.Duration {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// openWorker sends the requests handed to it; first is the due time of its
+// first request.
+func (e *Engine) openWorker(reqCtx context.Context, first time.Duration, work <-chan time.Duration) {
+	defer e.wg.Done()
+	id, st, doer := e.newWorker()
+	at := first
+	for {
+		due := e.start.Add(at)
+		t0 := time.Now()
+		if t0.Sub(e.start) >= e.plan.Duration {
+			// Handed over too late to be sent within the run.
+			e.halt()
+			e.lateDrops.Add(1)
+			for range work { // the dispatcher stops at the halt and closes work
+				e.lateDrops.Add(1)
+			}
+			return
+		}
+		st.sent.Add(1)
+		res := doer.Do(reqCtx)
+		t1 := time.Now()
+		st.done.Add(1)
+		e.sink.Record(id, metrics.Outcome{
+			Latency:   t1.Sub(due),
+			Lag:       t0.Sub(due),
+			Scheduled: true,
+			Code:      res.Code,
+			Class:     res.Class,
+			Proto:     res.Proto,
+		})
+		var ok bool
+		if at, ok = <-work; !ok {
+			return
+		}
+	}
+}
