@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the README's usage blocks from --help")
+
+// testEnv returns an Env with in-memory streams and no signals.
+func testEnv() (Env, *bytes.Buffer, *bytes.Buffer) {
+	var stdout, stderr bytes.Buffer
+	return Env{
+		Stdin:      strings.NewReader(""),
+		Stdout:     &stdout,
+		Stderr:     &stderr,
+		Getenv:     func(string) string { return "" },
+		Notify:     func(chan<- os.Signal) func() { return func() {} },
+		IsTerminal: func(io.Writer) bool { return false },
+		Executable: os.Executable,
+		Exit:       func(code int) { panic("exit called") },
+	}, &stdout, &stderr
+}
+
+var usageBlock = regexp.MustCompile("(?s)<!-- usage:([a-z]+) -->\n```\n(.*?)```\n<!-- end -->")
+
+// TestREADMEUsageMatchesHelp keeps the README's flag lists equal to what
+// `surge CMD --help` prints. Run with -update to rewrite them.
+func TestREADMEUsageMatchesHelp(t *testing.T) {
+	const path = "../../README.md"
+	readme, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := usageBlock.FindAllSubmatchIndex(readme, -1)
+	if len(blocks) == 0 {
+		t.Fatal("README has no usage block")
+	}
+	var out bytes.Buffer
+	last := 0
+	for _, m := range blocks {
+		name := string(readme[m[2]:m[3]])
+		env, stdout, _ := testEnv()
+		if code := Main(context.Background(), env, []string{name, "--help"}); code != 0 {
+			t.Fatalf("surge %s --help exited %d", name, code)
+		}
+		help := stdout.String()
+		i := strings.Index(help, "Usage:")
+		if i < 0 {
+			t.Fatalf("surge %s --help has no Usage section", name)
+		}
+		want := help[i:]
+		out.Write(readme[last:m[4]])
+		out.WriteString(want)
+		last = m[5]
+		if got := string(readme[m[4]:m[5]]); got != want && !*update {
+			t.Errorf("README usage for %q differs from --help (run go test ./internal/cli -update):\n--- README\n%s\n--- help\n%s", name, got, want)
+		}
+	}
+	out.Write(readme[last:])
+	if *update {
+		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestPanicBecomesExitOne(t *testing.T) {
+	env, _, stderr := testEnv()
+	env.Stdout = panicWriter{}
+	code := Main(context.Background(), env, []string{"version"})
+	if code != ExitFailure || !strings.Contains(stderr.String(), "surge: internal error: boom") {
+		t.Fatalf("exit %d, stderr %q: want 1 and an internal-error line", code, stderr.String())
+	}
+}
+
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("boom") }

@@ -1,0 +1,241 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/surgeload/surge/internal/report"
+	"github.com/surgeload/surge/internal/result"
+	"github.com/surgeload/surge/internal/runner"
+)
+
+const runLong = `Run one load test against URL and report throughput, latency percentiles,
+status codes and errors by class.
+
+Two load models:
+  -u N   closed model: N virtual users, each sending its next request when
+         the previous one returns (plus --think time). Default: 10 users.
+  -r R   open model: R requests per second on schedule, whatever the target
+         does. Latency is measured from when each request was due, so
+         queueing is never hidden (no coordinated omission).
+
+Examples:
+  surge run http://127.0.0.1:8080/
+  surge run -u 200 -d 1m --ramp 20s http://127.0.0.1:8080/users
+  surge run -r 5000 -d 30s --slo 'p99<50ms' --slo 'errors<0.1%' http://127.0.0.1:8080/users
+  surge run -X POST -H 'Content-Type: application/json' --body @order.json http://127.0.0.1:8080/orders
+  surge run -n 10000 -u 50 --json result.json http://127.0.0.1:8080/
+
+Exit codes: 0 ran and every threshold held; 2 bad usage or input (nothing
+was sent); 3 ran and a threshold failed; 1 anything else (interrupted).`
+
+// runOptions are the flags of `surge run`.
+type runOptions struct {
+	loadFlags
+	modelFlags
+}
+
+func newRunCmd(env Env) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run [flags] URL",
+		Short: "Run one load test against a URL",
+		Long:  runLong,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("surge run takes one URL, got %d arguments (see 'surge run --help')", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, env, args[0])
+		},
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	fs.IntVarP(&o.users, "users", "u", 10, "closed model: number of virtual users")
+	fs.Float64VarP(&o.rate, "rate", "r", 0, "open model: requests per second")
+	fs.DurationVarP(&o.duration, "duration", "d", 10*time.Second, "how long to send requests")
+	fs.Uint64VarP(&o.requests, "requests", "n", 0, "stop after N requests (with no -d, the run may last up to 1h)")
+	fs.DurationVar(&o.ramp, "ramp", 0, "ramp users or rate up linearly over this time")
+	fs.DurationVar(&o.grace, "grace", 5*time.Second, "time requests in flight at the end may take to finish before they are canceled")
+	o.register(fs, "fail the run (exit 3) unless EXPR holds, e.g. 'p95<100ms', 'errors<1%', 'rps>800' (repeatable)")
+	return cmd
+}
+
+func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
+	fs := cmd.Flags()
+	if fs.Changed("requests") && !fs.Changed("duration") {
+		o.duration = time.Hour
+	}
+	req, err := o.request(target)
+	if err != nil {
+		return err
+	}
+	plan, err := o.plan(fs, &o.loadFlags)
+	if err != nil {
+		return err
+	}
+	conns := o.users
+	if plan.Arrivals != nil {
+		conns = min(o.maxInflight, 1024)
+	}
+	ccfg, err := o.clientConfig(conns)
+	if err != nil {
+		return err
+	}
+	thresholds, err := parseThresholds(o.thresholds)
+	if err != nil {
+		return err
+	}
+	out, err := openOutput(o.jsonOut, env.Stdout, "--json")
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+
+	// Everything is valid: from here on requests are sent.
+	ctx, stop := interruptible(cmd.Context(), env)
+	defer stop()
+	var prog *report.Progress
+	opts := runner.Options{Request: req, Client: ccfg, Plan: plan, Thresholds: thresholds}
+	if !o.quiet {
+		prog = report.NewProgress(env.Stderr, env.IsTerminal(env.Stderr), plan.Duration)
+		opts.Progress = func(p runner.Progress) { prog.Update(p.Elapsed, p.Point, p.Sent, p.Errors) }
+	}
+	res, err := runner.Run(ctx, opts)
+	if prog != nil {
+		prog.Done()
+	}
+	if err != nil {
+		return err
+	}
+	return finish(env, res, out, o.quiet)
+}
+
+// finish prints the summary, writes the JSON result and turns the outcome
+// into an error (and so an exit code).
+func finish(env Env, res *result.Result, out *output, quiet bool) error {
+	summaryTo := env.Stdout
+	if out.isStdout() {
+		summaryTo = env.Stderr // keep stdout clean JSON
+	}
+	if !quiet {
+		if err := report.Summary(summaryTo, res); err != nil {
+			return err
+		}
+	}
+	if err := out.write(res); err != nil {
+		return err
+	}
+	if res.Summary.Requests > 0 && res.Summary.Errors.Count == res.Summary.Requests {
+		fmt.Fprintf(env.Stderr, "surge: every request failed (%s): is the target up and the URL right?\n", topClass(res.Summary.Errors.ByClass))
+	}
+	if res.Partial {
+		return abortedError{}
+	}
+	failed := 0
+	for _, t := range res.Thresholds {
+		if !t.OK {
+			failed++
+			if quiet {
+				fmt.Fprintf(env.Stderr, "surge: threshold %s failed: measured %s\n", t.Expr, report.ThresholdValue(t))
+			}
+		}
+	}
+	if failed > 0 {
+		return thresholdError{failed: failed}
+	}
+	return nil
+}
+
+func topClass(m map[string]int64) string {
+	best, n := "", int64(-1)
+	for k, v := range m {
+		if v > n || v == n && k < best {
+			best, n = k, v
+		}
+	}
+	return best
+}
+
+// output is where a JSON result goes: nowhere, stdout or a file opened
+// before the run (so a bad path is a usage error and nothing is sent).
+type output struct {
+	f      *os.File
+	stdout io.Writer
+	path   string
+}
+
+func (o *output) isStdout() bool { return o.stdout != nil }
+
+func (o *output) write(r *result.Result) error {
+	switch {
+	case o.stdout != nil:
+		return result.Write(o.stdout, r)
+	case o.f != nil:
+		if err := result.Write(o.f, r); err != nil {
+			return err
+		}
+		if err := o.f.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", o.path, err)
+		}
+		o.f = nil
+	}
+	return nil
+}
+
+func (o *output) Close() error {
+	if o.f != nil {
+		return o.f.Close()
+	}
+	return nil
+}
+
+func openOutput(path string, stdout io.Writer, flag string) (*output, error) {
+	switch path {
+	case "":
+		return &output{}, nil
+	case "-":
+		return &output{stdout: stdout}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, usagef("%s: %v", flag, strings.TrimPrefix(err.Error(), "open "))
+	}
+	return &output{f: f, path: path}, nil
+}
+
+// interruptible returns a context canceled by the first Ctrl-C; a second
+// one exits at once.
+func interruptible(parent context.Context, env Env) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sig := make(chan os.Signal, 2)
+	stopNotify := env.Notify(sig)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(env.Stderr, "\nsurge: interrupted: finishing with a partial result (Ctrl-C again to quit at once)")
+		cancel()
+		select {
+		case <-sig:
+			fmt.Fprintln(env.Stderr, "surge: quit")
+			env.Exit(130)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		stopNotify()
+		close(done)
+		cancel()
+	}
+}

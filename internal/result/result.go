@@ -1,0 +1,213 @@
+// Package result defines surge's versioned JSON result, the contract that
+// scripts and CI read (see PRODUCT.md), and is the only place that encodes
+// or decodes it. Keys are only ever added; none is renamed or removed
+// without raising Version.
+package result
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+)
+
+// Version is the version of the result format this package writes.
+const Version = 1
+
+// Result is the outcome of `surge run`, and the envelope of `surge find`.
+type Result struct {
+	Version   int       `json:"version"`
+	Tool      string    `json:"tool"`   // "surge v0.1.0 …"
+	Target    string    `json:"target"` // URL (or scenario file)
+	Method    string    `json:"method"`
+	Model     string    `json:"model"`          // "users" or "rate"
+	Users     int       `json:"users,omitzero"` // closed model: virtual users
+	Rate      float64   `json:"rate,omitzero"`  // open model: arrivals per second
+	Started   time.Time `json:"started"`
+	DurationS float64   `json:"duration_s"`
+	// Partial is true when the run was interrupted (Ctrl-C) before the
+	// end of its plan.
+	Partial    bool        `json:"partial"`
+	Summary    Summary     `json:"summary"`
+	Thresholds []Threshold `json:"thresholds"`
+	Timeline   []Point     `json:"timeline"`
+	Client     Client      `json:"client"`
+	Probes     Probes      `json:"probes"`
+	// Histogram is the run's latency histogram in the HdrHistogram V2
+	// compressed format, base64: mergeable with other results.
+	Histogram string `json:"histogram"`
+
+	// Capacity, Steps and Bottleneck are written by `surge find` only.
+	Capacity   *Capacity   `json:"capacity,omitempty"`
+	Steps      []Step      `json:"steps,omitempty"`
+	Bottleneck *Bottleneck `json:"bottleneck,omitempty"`
+}
+
+// Summary holds the whole-run figures.
+type Summary struct {
+	Requests int64   `json:"requests"` // completed requests, failures included
+	RPS      float64 `json:"rps"`      // Requests / duration
+	// Latency percentiles in milliseconds. They cover requests that got a
+	// response (any status) or timed out; see the README.
+	Latency     Latency          `json:"latency_ms"`
+	Errors      Errors           `json:"errors"`
+	StatusCodes map[string]int64 `json:"status_codes"`
+	BytesIn     int64            `json:"bytes_in"`  // bytes read on the wire
+	BytesOut    int64            `json:"bytes_out"` // bytes written on the wire
+	Sent        int64            `json:"sent"`      // requests sent
+	// Dropped counts open-model arrivals due during the run that surge
+	// could not send (its in-flight cap was reached until the end).
+	Dropped int64 `json:"dropped"`
+	// Unfinished counts requests still in flight when the run ended
+	// (after the grace period, or at Ctrl-C): neither successes nor errors.
+	Unfinished  int64            `json:"unfinished"`
+	Connections int64            `json:"connections"` // connections opened
+	Protocols   map[string]int64 `json:"protocols"`   // responses by HTTP version
+}
+
+// Latency is a set of latency statistics in milliseconds.
+type Latency struct {
+	Mean float64 `json:"mean"`
+	Min  float64 `json:"min"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// Errors counts failed requests.
+type Errors struct {
+	Count   int64            `json:"count"`
+	Rate    float64          `json:"rate"` // Count / requests, 0..1
+	ByClass map[string]int64 `json:"by_class"`
+}
+
+// Threshold is one evaluated threshold or SLO expression.
+type Threshold struct {
+	Expr string `json:"expr"`
+	OK   bool   `json:"ok"`
+	// Value is the measured value in Unit (ms, %, req/s); null when
+	// nothing could be measured (no request completed).
+	Value *float64 `json:"value"`
+	Unit  string   `json:"unit"`
+}
+
+// Point is one timeline interval.
+type Point struct {
+	T        float64 `json:"t"` // seconds since start, end of the interval
+	RPS      float64 `json:"rps"`
+	P50      float64 `json:"p50_ms"`
+	P95      float64 `json:"p95_ms"`
+	P99      float64 `json:"p99_ms"`
+	Errors   int64   `json:"errors"`
+	Users    int     `json:"users"`
+	Requests int64   `json:"requests"`
+	Inflight int     `json:"inflight"`
+	Rate     float64 `json:"rate,omitzero"` // open model: target rate
+}
+
+// Client is the load generator's self-check: figures about surge itself,
+// and warnings when they distort the result.
+type Client struct {
+	CPUPercent float64 `json:"cpu_percent"` // share of surge's cores kept busy, 0..100
+	Cores      int     `json:"cores"`
+	// SendLag is how late open-model requests were sent after they were
+	// due (nil in the closed model).
+	SendLag  *Lag     `json:"send_lag_ms,omitempty"`
+	SchedLag Lag      `json:"sched_lag_ms"` // how late surge's timers fired
+	Warnings []string `json:"warnings"`
+}
+
+// Lag is a small latency-like distribution in milliseconds.
+type Lag struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Probes holds what server-side probes observed, by probe name.
+type Probes map[string]ProbeSeries
+
+// ProbeSeries is one probe's samples, aligned to the timeline.
+type ProbeSeries struct {
+	Source  string         `json:"source"` // e.g. "prom=http://127.0.0.1:8080/metrics"
+	Samples []ProbeSample  `json:"samples"`
+	Error   string         `json:"error,omitempty"`
+	Summary map[string]any `json:"summary,omitempty"`
+}
+
+// ProbeSample is one reading of a probe.
+type ProbeSample struct {
+	T      float64            `json:"t"`
+	Values map[string]float64 `json:"values"`
+}
+
+// Capacity is `surge find`'s answer: the highest load that met every SLO.
+type Capacity struct {
+	Users    int      `json:"users,omitzero"`
+	Rate     float64  `json:"rate,omitzero"`
+	RPS      float64  `json:"rps"`
+	SLO      []string `json:"slo"`
+	MetAtMin bool     `json:"met_at_min"`
+}
+
+// Step is one load level tried by `surge find`.
+type Step struct {
+	Users   int            `json:"users,omitzero"`
+	Rate    float64        `json:"rate,omitzero"`
+	RPS     float64        `json:"rps"`
+	Latency Latency        `json:"latency_ms"`
+	Errors  Errors         `json:"errors"`
+	SLOOK   bool           `json:"slo_ok"`
+	Probes  map[string]any `json:"probes"`
+}
+
+// Bottleneck is `surge find`'s diagnosis.
+type Bottleneck struct {
+	Class            string   `json:"class"`
+	ConcurrencyLimit float64  `json:"concurrency_limit,omitzero"`
+	Summary          string   `json:"summary"`
+	Evidence         []string `json:"evidence"`
+	Secondary        []string `json:"secondary,omitempty"`
+}
+
+// Write encodes r as indented JSON.
+func Write(w io.Writer, r *Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	return nil
+}
+
+// Read decodes a result and checks its version.
+func Read(rd io.Reader) (*Result, error) {
+	var r Result
+	dec := json.NewDecoder(rd)
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	switch {
+	case r.Version == 0:
+		return nil, errors.New("read result: not a surge result (no version)")
+	case r.Version > Version:
+		return nil, fmt.Errorf("read result: version %d is newer than this surge understands (%d)", r.Version, Version)
+	}
+	return &r, nil
+}
+
+// Ms converts a duration to milliseconds, rounded to the microsecond.
+func Ms(d time.Duration) float64 {
+	return Round(float64(d)/float64(time.Millisecond), 3)
+}
+
+// Round rounds v to the given number of decimals.
+func Round(v float64, decimals int) float64 {
+	p := math.Pow(10, float64(decimals))
+	return math.Round(v*p) / p
+}

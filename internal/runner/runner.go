@@ -1,0 +1,273 @@
+// Package runner runs one load test end to end: it builds the client, the
+// engine and the recorder, drives the timeline, watches the generator
+// itself, evaluates thresholds and assembles the result. `surge run` calls
+// it once; `surge find` calls it once per step.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/surgeload/surge/internal/buildinfo"
+	"github.com/surgeload/surge/internal/client"
+	"github.com/surgeload/surge/internal/expr"
+	"github.com/surgeload/surge/internal/hist"
+	"github.com/surgeload/surge/internal/load"
+	"github.com/surgeload/surge/internal/metrics"
+	"github.com/surgeload/surge/internal/result"
+	"github.com/surgeload/surge/internal/selfcheck"
+)
+
+// MaxPoints bounds the timeline of one run: runs longer than MaxPoints
+// seconds get a coarser interval, so memory never grows with run length.
+const MaxPoints = 3600
+
+// Options is one load test.
+type Options struct {
+	Request    *client.Request
+	Client     client.Config
+	Plan       load.Plan
+	Thresholds []*expr.Expr
+	// Progress, when set, is called once per timeline interval with the
+	// interval just closed. It runs on the ticker goroutine and must not
+	// block for long.
+	Progress func(Progress)
+}
+
+// Progress is a live view of a run, once per interval.
+type Progress struct {
+	Point   metrics.Point
+	Sent    int64 // requests completed so far
+	Errors  int64 // errors so far
+	Elapsed time.Duration
+}
+
+// Interval returns the timeline interval for a run of duration d: one
+// second, or longer so that the timeline has at most MaxPoints points.
+func Interval(d time.Duration) time.Duration {
+	iv := time.Second
+	if n := time.Duration(MaxPoints); d > n*time.Second {
+		iv = (d + n - 1) / n
+		iv = iv.Round(time.Second)
+	}
+	return iv
+}
+
+// Run runs one load test. It returns an error only when the test could not
+// be set up; a failing target is data in the result. When ctx is canceled
+// the run stops and the result is marked partial.
+func Run(ctx context.Context, o Options) (*result.Result, error) {
+	if o.Request == nil {
+		return nil, errors.New("no request to send")
+	}
+	c, err := client.New(o.Client)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	rec := metrics.NewRecorder(MaxPoints)
+	eng, err := load.New(o.Plan, func(int) load.Doer { return c.NewWorker(o.Request) }, rec)
+	if err != nil {
+		return nil, err
+	}
+
+	mon := selfcheck.Start()
+	started := time.Now()
+	tickDone := make(chan struct{})
+	stopTick := make(chan struct{})
+	go func() {
+		defer close(tickDone)
+		iv := Interval(o.Plan.Duration)
+		t := time.NewTicker(iv)
+		defer t.Stop()
+		var sent, errs int64
+		for {
+			select {
+			case <-stopTick:
+				return
+			case <-t.C:
+				p := rec.Tick(time.Since(started), eng.Gauges())
+				sent += p.Requests
+				errs += p.Errors
+				if o.Progress != nil {
+					o.Progress(Progress{Point: p, Sent: sent, Errors: errs, Elapsed: p.T})
+				}
+			}
+		}
+	}()
+
+	st := eng.Run(ctx)
+	close(stopTick)
+	<-tickDone
+	// Close the last, partial interval.
+	rec.Tick(time.Since(started), eng.Gauges())
+	self := mon.Stop()
+
+	r := assemble(o, rec, st, c.Conns(), self)
+	r.Started = started.UTC().Truncate(time.Millisecond)
+	return r, nil
+}
+
+// assemble builds the result from everything measured.
+func assemble(o Options, rec *metrics.Recorder, st load.Stats, conns client.ConnStats, self selfcheck.Report) *result.Result {
+	tot := rec.Totals()
+	r := &result.Result{
+		Version:   result.Version,
+		Tool:      buildinfo.Read().String(),
+		Target:    o.Request.URL.String(),
+		Method:    o.Request.Method,
+		DurationS: result.Round(st.Elapsed.Seconds(), 3),
+		Partial:   st.Interrupted,
+		Probes:    result.Probes{},
+	}
+	if u := o.Plan.Users; u != nil {
+		r.Model, r.Users = "users", u.Max()
+	} else {
+		r.Model = "rate"
+		r.Rate = o.Plan.Arrivals.RateAt(o.Plan.Duration)
+	}
+
+	s := &r.Summary
+	s.Requests = tot.Requests
+	if st.Elapsed > 0 {
+		s.RPS = result.Round(float64(tot.Requests)/st.Elapsed.Seconds(), 1)
+	}
+	s.Latency = LatencyOf(tot.Latency)
+	s.Errors = result.Errors{Count: tot.Errors, ByClass: tot.ByClass}
+	if tot.Requests > 0 {
+		s.Errors.Rate = result.Round(float64(tot.Errors)/float64(tot.Requests), 6)
+	}
+	s.StatusCodes = make(map[string]int64, len(tot.Codes))
+	for code, n := range tot.Codes {
+		s.StatusCodes[strconv.Itoa(code)] = n
+	}
+	s.BytesIn, s.BytesOut = conns.BytesIn, conns.BytesOut
+	s.Sent = int64(st.Sent)
+	s.Dropped = int64(st.Dropped)
+	s.Unfinished = tot.Canceled
+	s.Connections = conns.Dials
+	s.Protocols = map[string]int64{}
+	if tot.HTTP1 > 0 {
+		s.Protocols["HTTP/1.1"] = tot.HTTP1
+	}
+	if tot.HTTP2 > 0 {
+		s.Protocols["HTTP/2"] = tot.HTTP2
+	}
+
+	r.Thresholds = Evaluate(o.Thresholds, tot, st.Elapsed)
+
+	for _, p := range rec.Timeline() {
+		r.Timeline = append(r.Timeline, result.Point{
+			T:        result.Round(p.T.Seconds(), 3),
+			RPS:      result.Round(p.RPS, 1),
+			P50:      result.Ms(p.P50),
+			P95:      result.Ms(p.P95),
+			P99:      result.Ms(p.P99),
+			Errors:   p.Errors,
+			Users:    p.Users,
+			Requests: p.Requests,
+			Inflight: p.Inflight,
+			Rate:     result.Round(p.Rate, 1),
+		})
+	}
+
+	r.Client = ClientCheck(self, tot, st, o.Plan)
+	if h, err := tot.Latency.Encode(); err == nil {
+		r.Histogram = h
+	}
+	return r
+}
+
+// LatencyOf summarizes a latency histogram in milliseconds.
+func LatencyOf(h *hist.Histogram) result.Latency {
+	return result.Latency{
+		Mean: result.Ms(h.Mean()),
+		Min:  result.Ms(h.Min()),
+		P50:  result.Ms(h.Quantile(0.50)),
+		P90:  result.Ms(h.Quantile(0.90)),
+		P95:  result.Ms(h.Quantile(0.95)),
+		P99:  result.Ms(h.Quantile(0.99)),
+		P999: result.Ms(h.Quantile(0.999)),
+		Max:  result.Ms(h.Max()),
+	}
+}
+
+// Stats returns the values thresholds are evaluated against.
+func Stats(tot metrics.Totals, elapsed time.Duration) expr.Stats {
+	s := expr.Stats{
+		Quantile: tot.Latency.Quantile,
+		Mean:     tot.Latency.Mean(),
+		Min:      tot.Latency.Min(),
+		Max:      tot.Latency.Max(),
+	}
+	if tot.Requests > 0 {
+		s.ErrorRate = float64(tot.Errors) / float64(tot.Requests)
+	}
+	if elapsed > 0 {
+		s.RPS = float64(tot.Requests) / elapsed.Seconds()
+	}
+	return s
+}
+
+// Evaluate checks every expression against a run's totals. With no
+// completed request nothing was measured: every expression fails, with no
+// value, rather than passing vacuously.
+func Evaluate(exprs []*expr.Expr, tot metrics.Totals, elapsed time.Duration) []result.Threshold {
+	out := make([]result.Threshold, 0, len(exprs))
+	stats := Stats(tot, elapsed)
+	for _, e := range exprs {
+		t := result.Threshold{Expr: e.String(), Unit: e.Unit()}
+		measured := tot.Requests > 0 && (!e.IsLatency() || tot.Latency.Count() > 0)
+		if measured {
+			v, ok := e.Eval(stats)
+			if !math.IsNaN(v) {
+				v = result.Round(v, 3)
+				t.Value, t.OK = &v, ok
+			}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// ClientCheck assembles the generator self-check: surge's CPU, its timer
+// lag, the open model's send lag, and warnings when they distort the run.
+func ClientCheck(self selfcheck.Report, tot metrics.Totals, st load.Stats, plan load.Plan) result.Client {
+	c := result.Client{
+		CPUPercent: result.Round(100*self.Utilization(), 1),
+		Cores:      self.Cores,
+		SchedLag: result.Lag{
+			P50: result.Ms(self.SchedLagP50),
+			P99: result.Ms(self.SchedLagP99),
+			Max: result.Ms(self.SchedLagMax),
+		},
+		Warnings: self.Warnings(),
+	}
+	if c.Warnings == nil {
+		c.Warnings = []string{}
+	}
+	if plan.Arrivals != nil {
+		lag := tot.Lag
+		c.SendLag = &result.Lag{
+			P50: result.Ms(lag.Quantile(0.5)),
+			P99: result.Ms(lag.Quantile(0.99)),
+			Max: result.Ms(lag.Max()),
+		}
+		p99 := lag.Quantile(0.99)
+		if p99 > selfcheck.MaxSchedLag && p99 > tot.Latency.Quantile(0.5)/10 {
+			c.Warnings = append(c.Warnings, fmt.Sprintf(
+				"requests were sent up to %s late (p99 send lag): surge could not keep the schedule, so part of the latency is queueing inside surge (counted honestly from the due time)",
+				lag.Quantile(0.99).Round(100*time.Microsecond)))
+		}
+		if st.Dropped > 0 {
+			c.Warnings = append(c.Warnings, fmt.Sprintf(
+				"%d arrivals could not be sent: all %d in-flight slots were busy (raise --max-inflight, or the target is far past its capacity)",
+				st.Dropped, plan.MaxInflight))
+		}
+	}
+	return c
+}
