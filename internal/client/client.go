@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/surgeload/surge/internal/buildinfo"
 )
 
 // Protocol selects the HTTP versions a Client may speak.
@@ -154,8 +156,12 @@ func New(cfg Config) (*Client, error) {
 	return &Client{cfg: cfg, tr: tr, conns: stats}, nil
 }
 
-// Close closes idle connections. In-flight requests are not affected.
-func (c *Client) Close() { c.tr.CloseIdleConnections() }
+// Close closes every connection the Client opened. Call it when no request
+// is in flight any more.
+func (c *Client) Close() {
+	c.tr.CloseIdleConnections()
+	c.conns.closeAll()
+}
 
 // ConnStats describes the connections a Client has used.
 type ConnStats struct {
@@ -185,16 +191,35 @@ type Result struct {
 	Proto int   // major HTTP version of the response (1 or 2), 0 without one
 }
 
-// Worker sends requests from one template, one at a time. Each load worker
-// owns one; a Worker is not safe for concurrent use.
-type Worker struct {
-	c    *Client
-	tmpl *Request
-	req  *http.Request
+// Sender sends requests from one template, one at a time. Each load
+// worker owns one; a Sender is not safe for concurrent use.
+type Sender interface {
+	// Do sends one request and reads the whole response. ctx is the run's
+	// stop signal: if it ends first, the request is classified Canceled,
+	// not as a failure of the target.
+	Do(ctx context.Context) Result
 }
 
-// NewWorker returns a Worker that sends r.
-func (c *Client) NewWorker(r *Request) *Worker {
+// userAgent is sent unless the request sets its own.
+var userAgent = "surge/" + buildinfo.Version
+
+// NewSender returns a Sender for r. Plain http:// URLs spoken in HTTP/1.1
+// take a fast path that owns its connection; everything else (TLS, HTTP/2)
+// goes through net/http's Transport.
+func (c *Client) NewSender(r *Request) Sender {
+	if r.URL.Scheme == "http" && c.cfg.Protocol != HTTP2 {
+		return c.newH1Worker(r)
+	}
+	return c.newStdWorker(r)
+}
+
+// stdWorker sends through net/http's Transport.
+type stdWorker struct {
+	c   *Client
+	req *http.Request
+}
+
+func (c *Client) newStdWorker(r *Request) *stdWorker {
 	req := &http.Request{
 		Method:     r.Method,
 		URL:        r.URL,
@@ -205,18 +230,19 @@ func (c *Client) NewWorker(r *Request) *Worker {
 		Host:       r.Header.Get("Host"),
 	}
 	req.Header.Del("Host")
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", userAgent)
+	}
 	if len(r.Body) > 0 {
 		body := r.Body
 		req.ContentLength = int64(len(body))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
-	return &Worker{c: c, tmpl: r, req: req}
+	return &stdWorker{c: c, req: req}
 }
 
-// Do sends one request and reads the whole response. ctx is the run's stop
-// signal: if it ends first, the request is classified Canceled, not as a
-// failure of the target.
-func (w *Worker) Do(ctx context.Context) Result {
+// Do implements Sender.
+func (w *stdWorker) Do(ctx context.Context) Result {
 	rctx, cancel := context.WithTimeout(ctx, w.c.cfg.Timeout)
 	defer cancel()
 	r := w.req.WithContext(rctx)

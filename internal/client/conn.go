@@ -41,6 +41,19 @@ func (s *connStats) closed(c *countConn) {
 	s.mu.Unlock()
 }
 
+// closeAll closes every live connection.
+func (s *connStats) closeAll() {
+	s.mu.Lock()
+	live := make([]*countConn, 0, len(s.live))
+	for c := range s.live {
+		live = append(live, c)
+	}
+	s.mu.Unlock()
+	for _, c := range live {
+		c.Close()
+	}
+}
+
 // totals returns the bytes read and written over all connections so far,
 // and the number of connections open now.
 func (s *connStats) totals() (in, out int64, open int) {

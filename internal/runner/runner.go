@@ -70,7 +70,7 @@ func Run(ctx context.Context, o Options) (*result.Result, error) {
 	}
 	defer c.Close()
 	rec := metrics.NewRecorder(MaxPoints)
-	eng, err := load.New(o.Plan, func(int) load.Doer { return c.NewWorker(o.Request) }, rec)
+	eng, err := load.New(o.Plan, func(int) load.Doer { return c.NewSender(o.Request) }, rec)
 	if err != nil {
 		return nil, err
 	}

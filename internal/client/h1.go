@@ -1,0 +1,173 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// h1Worker is the fast path for plain-text HTTP/1.1: the worker owns one
+// keep-alive connection, writes a request serialized once, and parses the
+// response on its own goroutine. net/http's Transport hands every request
+// to two connection goroutines and back; skipping those hops more than
+// doubles the requests one core can send, which is what lets surge keep up
+// with wrk. Responses are parsed by net/http's own ReadResponse, so
+// chunked bodies, Connection: close, HTTP/1.0 and bodiless statuses behave
+// exactly as in the standard client.
+type h1Worker struct {
+	c       *Client
+	addr    string // host:port to dial
+	method  string
+	wire    []byte // the serialized request
+	conn    net.Conn
+	br      *bufio.Reader
+	req     *http.Request // for ReadResponse: method and close semantics
+	stopped func() bool   // unregisters the context watch of conn
+	reused  bool          // conn has carried a request before
+}
+
+// newH1Worker serializes r once.
+func (c *Client) newH1Worker(r *Request) *h1Worker {
+	host := r.Header.Get("Host")
+	if host == "" {
+		host = r.URL.Host
+	}
+	var b bytes.Buffer
+	b.WriteString(r.Method)
+	b.WriteByte(' ')
+	b.WriteString(r.URL.RequestURI())
+	b.WriteString(" HTTP/1.1\r\nHost: ")
+	b.WriteString(host)
+	b.WriteString("\r\n")
+	if r.Header.Get("User-Agent") == "" {
+		b.WriteString("User-Agent: " + userAgent + "\r\n")
+	}
+	for name, values := range r.Header {
+		if http.CanonicalHeaderKey(name) == "Host" || http.CanonicalHeaderKey(name) == "Content-Length" {
+			continue
+		}
+		for _, v := range values {
+			b.WriteString(name)
+			b.WriteString(": ")
+			b.WriteString(v)
+			b.WriteString("\r\n")
+		}
+	}
+	if c.cfg.NoKeepAlive {
+		b.WriteString("Connection: close\r\n")
+	}
+	if len(r.Body) > 0 || r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
+		b.WriteString("Content-Length: ")
+		b.WriteString(strconv.Itoa(len(r.Body)))
+		b.WriteString("\r\n")
+	}
+	b.WriteString("\r\n")
+	b.Write(r.Body)
+	return &h1Worker{
+		c:      c,
+		addr:   canonicalAddr(r),
+		method: r.Method,
+		wire:   b.Bytes(),
+		req:    &http.Request{Method: r.Method, Close: c.cfg.NoKeepAlive},
+	}
+}
+
+// canonicalAddr returns host:port for a URL, adding the default port.
+func canonicalAddr(r *Request) string {
+	port := r.URL.Port()
+	if port == "" {
+		port = "80"
+	}
+	return net.JoinHostPort(r.URL.Hostname(), port)
+}
+
+// Do sends one request over the worker's connection, dialing first if it
+// has none. A request that fails on a reused connection before any byte
+// of a response arrived is retried once on a fresh one, as net/http does:
+// the server may have closed an idle keep-alive connection.
+func (w *h1Worker) Do(ctx context.Context) Result {
+	res, retry := w.try(ctx)
+	if retry && ctx.Err() == nil {
+		res, _ = w.try(ctx)
+	}
+	return res
+}
+
+func (w *h1Worker) try(ctx context.Context) (res Result, retry bool) {
+	if w.conn == nil {
+		if err := w.dial(ctx); err != nil {
+			return Result{Class: classify(err, ctx.Err() != nil)}, false
+		}
+	}
+	reused := w.reused
+	w.reused = true
+	w.conn.SetDeadline(time.Now().Add(w.c.cfg.Timeout))
+	if _, err := w.conn.Write(w.wire); err != nil {
+		w.drop()
+		return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
+	}
+	if _, err := w.br.Peek(1); err != nil {
+		// Not one byte of a response: on a reused connection the server
+		// most likely closed it while idle.
+		w.drop()
+		return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
+	}
+	resp, err := http.ReadResponse(w.br, w.req)
+	if err != nil {
+		w.drop()
+		return Result{Class: classify(err, ctx.Err() != nil)}, false
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		w.drop()
+		return Result{Code: resp.StatusCode, Class: classify(err, ctx.Err() != nil), Proto: 1}, false
+	}
+	if resp.Close || w.c.cfg.NoKeepAlive {
+		w.drop()
+	}
+	return Result{Code: resp.StatusCode, Class: ClassOfStatus(resp.StatusCode), Proto: 1}, false
+}
+
+func (w *h1Worker) dial(ctx context.Context) error {
+	w.c.conns.dials.Add(1)
+	d := net.Dialer{Timeout: w.c.cfg.Timeout, KeepAlive: 30 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", w.addr)
+	if err != nil {
+		w.c.conns.dialErrors.Add(1)
+		return err
+	}
+	w.conn = w.c.conns.wrap(conn)
+	if w.br == nil {
+		w.br = bufio.NewReaderSize(w.conn, 16<<10)
+	} else {
+		w.br.Reset(w.conn)
+	}
+	w.reused = false
+	// Canceling ctx (end of grace, Ctrl-C) interrupts a blocked read.
+	c := w.conn
+	w.stopped = context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	return nil
+}
+
+// drop closes the connection; the next request dials a new one.
+func (w *h1Worker) drop() {
+	if w.conn != nil {
+		w.stopped()
+		w.conn.Close()
+		w.conn = nil
+	}
+}
+
+func idempotent(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
