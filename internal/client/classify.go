@@ -28,6 +28,8 @@ func classify(err error, stopped bool) Class {
 		netErr      net.Error
 	)
 	switch {
+	case errors.Is(err, ErrMalformed):
+		return ProtocolError
 	case errors.Is(err, context.DeadlineExceeded):
 		return Timeout
 	case errors.As(err, &dnsErr):

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/surgeload/surge/internal/buildinfo"
@@ -108,6 +109,9 @@ type Client struct {
 	cfg   Config
 	tr    *http.Transport
 	conns *connStats
+
+	wireMu sync.Mutex
+	wires  map[*Request][]byte // serialized requests of the fast path
 }
 
 // New builds a Client.
@@ -153,7 +157,7 @@ func New(cfg Config) (*Client, error) {
 		p.SetHTTP2(true)
 	}
 	tr.Protocols = &p
-	return &Client{cfg: cfg, tr: tr, conns: stats}, nil
+	return &Client{cfg: cfg, tr: tr, conns: stats, wires: make(map[*Request][]byte)}, nil
 }
 
 // Close closes every connection the Client opened. Call it when no request

@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -16,23 +16,36 @@ import (
 // response on its own goroutine. net/http's Transport hands every request
 // to two connection goroutines and back; skipping those hops more than
 // doubles the requests one core can send, which is what lets surge keep up
-// with wrk. Responses are parsed by net/http's own ReadResponse, so
-// chunked bodies, Connection: close, HTTP/1.0 and bodiless statuses behave
-// exactly as in the standard client.
+// with wrk. Responses are parsed by readResponse, which handles chunked
+// bodies, Connection: close, HTTP/1.0, interim and bodiless statuses the
+// way net/http does, without allocating.
 type h1Worker struct {
 	c       *Client
 	addr    string // host:port to dial
 	method  string
 	wire    []byte // the serialized request
 	conn    net.Conn
+	ready   *readyWaiter // nil where unavailable: then br is kept
 	br      *bufio.Reader
-	req     *http.Request // for ReadResponse: method and close semantics
 	stopped func() bool   // unregisters the context watch of conn
 	reused  bool          // conn has carried a request before
 }
 
-// newH1Worker serializes r once.
+// newH1Worker returns a fast-path worker for r. All workers of one
+// request share its serialized bytes.
 func (c *Client) newH1Worker(r *Request) *h1Worker {
+	c.wireMu.Lock()
+	wire, ok := c.wires[r]
+	if !ok {
+		wire = c.serialize(r)
+		c.wires[r] = wire
+	}
+	c.wireMu.Unlock()
+	return &h1Worker{c: c, addr: canonicalAddr(r), method: r.Method, wire: wire}
+}
+
+// serialize renders r as HTTP/1.1 bytes.
+func (c *Client) serialize(r *Request) []byte {
 	host := r.Header.Get("Host")
 	if host == "" {
 		host = r.URL.Host
@@ -48,7 +61,7 @@ func (c *Client) newH1Worker(r *Request) *h1Worker {
 		b.WriteString("User-Agent: " + userAgent + "\r\n")
 	}
 	for name, values := range r.Header {
-		if http.CanonicalHeaderKey(name) == "Host" || http.CanonicalHeaderKey(name) == "Content-Length" {
+		if k := http.CanonicalHeaderKey(name); k == "Host" || k == "Content-Length" || k == "Connection" && c.cfg.NoKeepAlive {
 			continue
 		}
 		for _, v := range values {
@@ -68,13 +81,7 @@ func (c *Client) newH1Worker(r *Request) *h1Worker {
 	}
 	b.WriteString("\r\n")
 	b.Write(r.Body)
-	return &h1Worker{
-		c:      c,
-		addr:   canonicalAddr(r),
-		method: r.Method,
-		wire:   b.Bytes(),
-		req:    &http.Request{Method: r.Method, Close: c.cfg.NoKeepAlive},
-	}
+	return b.Bytes()
 }
 
 // canonicalAddr returns host:port for a URL, adding the default port.
@@ -111,27 +118,58 @@ func (w *h1Worker) try(ctx context.Context) (res Result, retry bool) {
 		w.drop()
 		return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
 	}
+	if w.ready != nil {
+		// Wait without a buffer; take one only once the answer is here.
+		if err := w.ready.wait(); err != nil {
+			w.drop()
+			return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
+		}
+		w.br = getReader(w.conn)
+		defer w.releaseReader()
+	}
 	if _, err := w.br.Peek(1); err != nil {
 		// Not one byte of a response: on a reused connection the server
 		// most likely closed it while idle.
 		w.drop()
 		return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
 	}
-	resp, err := http.ReadResponse(w.br, w.req)
+	resp, err := readResponse(w.br, w.method == http.MethodHead, nil)
 	if err != nil {
 		w.drop()
-		return Result{Class: classify(err, ctx.Err() != nil)}, false
+		return Result{Code: resp.code, Class: classify(err, ctx.Err() != nil), Proto: protoIf(resp.code)}, false
 	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		w.drop()
-		return Result{Code: resp.StatusCode, Class: classify(err, ctx.Err() != nil), Proto: 1}, false
-	}
-	if resp.Close || w.c.cfg.NoKeepAlive {
+	if resp.close || w.c.cfg.NoKeepAlive || w.br.Buffered() > 0 {
+		// Bytes beyond the response are a server speaking out of turn:
+		// the connection cannot be trusted for the next request.
 		w.drop()
 	}
-	return Result{Code: resp.StatusCode, Class: ClassOfStatus(resp.StatusCode), Proto: 1}, false
+	return Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1}, false
+}
+
+// protoIf returns 1 when a status line was read.
+func protoIf(code int) int {
+	if code > 0 {
+		return 1
+	}
+	return 0
+}
+
+// readers holds the buffers workers parse responses with; a worker holds
+// one only while a response is arriving.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+
+func getReader(c net.Conn) *bufio.Reader {
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(c)
+	return br
+}
+
+func (w *h1Worker) releaseReader() {
+	if w.br != nil {
+		w.br.Reset(nil)
+		readers.Put(w.br)
+		w.br = nil
+	}
 }
 
 func (w *h1Worker) dial(ctx context.Context) error {
@@ -143,10 +181,9 @@ func (w *h1Worker) dial(ctx context.Context) error {
 		return err
 	}
 	w.conn = w.c.conns.wrap(conn)
-	if w.br == nil {
-		w.br = bufio.NewReaderSize(w.conn, 16<<10)
-	} else {
-		w.br.Reset(w.conn)
+	w.ready = newReadyWaiter(conn)
+	if w.ready == nil {
+		w.br = bufio.NewReaderSize(w.conn, 4<<10)
 	}
 	w.reused = false
 	// Canceling ctx (end of grace, Ctrl-C) interrupts a blocked read.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -25,6 +26,15 @@ import (
 // MaxPoints bounds the timeline of one run: runs longer than MaxPoints
 // seconds get a coarser interval, so memory never grows with run length.
 const MaxPoints = 3600
+
+// trimUsers is the number of users from which a run returns memory to
+// the OS once all of them are running. While thousands of users dial at
+// once their goroutine stacks grow (the dial path is deep); they shrink only
+// at a garbage collection (and, measured, not at the first one), and surge
+// allocates too little per request for collections to come soon. Three
+// collections, one per second once every user runs, bring a 10 000-user
+// run from ~100 MB to ~70 MB resident.
+const trimUsers = 1000
 
 // Options is one load test.
 type Options struct {
@@ -85,12 +95,20 @@ func Run(ctx context.Context, o Options) (*result.Result, error) {
 		t := time.NewTicker(iv)
 		defer t.Stop()
 		var sent, errs int64
+		trimmed := 0
 		for {
 			select {
 			case <-stopTick:
 				return
 			case <-t.C:
-				p := rec.Tick(time.Since(started), eng.Gauges())
+				g := eng.Gauges()
+				if trimmed < 3 && g.Users >= trimUsers && o.Plan.Users != nil && g.Users == o.Plan.Users.Max() {
+					// Every user is running: give back what the connection
+					// storm used (see trimUsers).
+					trimmed++
+					go debug.FreeOSMemory()
+				}
+				p := rec.Tick(time.Since(started), g)
 				sent += p.Requests
 				errs += p.Errors
 				if o.Progress != nil {
