@@ -27,8 +27,8 @@ type h1Worker struct {
 	conn    net.Conn
 	ready   *readyWaiter // nil where unavailable: then br is kept
 	br      *bufio.Reader
-	stopped func() bool   // unregisters the context watch of conn
-	reused  bool          // conn has carried a request before
+	stopped func() bool // unregisters the context watch of conn
+	reused  bool        // conn has carried a request before
 }
 
 // newH1Worker returns a fast-path worker for r. All workers of one
