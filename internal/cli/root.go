@@ -66,6 +66,7 @@ func newRoot(ctx context.Context, env Env) *cobra.Command {
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		newRunCmd(env),
+		newLabCmd(env),
 		newVersionCmd(env),
 	)
 	return root

@@ -224,7 +224,7 @@ func interruptible(parent context.Context, env Env) (context.Context, func()) {
 		case <-done:
 			return
 		}
-		fmt.Fprintln(env.Stderr, "\nsurge: interrupted: finishing with a partial result (Ctrl-C again to quit at once)")
+		fmt.Fprintln(env.Stderr, "\nsurge: interrupted: stopping (Ctrl-C again to quit at once)")
 		cancel()
 		select {
 		case <-sig:

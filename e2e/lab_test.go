@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startLab runs `surge lab` on a free loopback port and returns its base
+// URL. The lab is stopped (Ctrl-C) when the test ends.
+func startLab(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	cmd := exec.CommandContext(ctx, surgeBin, append([]string{"lab", "--listen", "127.0.0.1:0"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("surge lab did not stop within 10 s of Ctrl-C")
+		}
+		cancel()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("surge lab printed no address: %v", err)
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("surge lab's first line %q, want 'listening on http://127.0.0.1:PORT'", line)
+	}
+	go io.Copy(io.Discard, stdout)
+	return url
+}
+
+// labCount reads lab_requests_total for an endpoint and status code from
+// the lab's /metrics.
+func labCount(t *testing.T, base, endpoint, code string) int64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	re := regexp.MustCompile(`lab_requests_total\{code="` + code + `",endpoint="` + endpoint + `"\} (\d+)`)
+	m := re.FindSubmatch(b)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return n
+}
+
+func TestRunAgainstTheLabPool(t *testing.T) {
+	lab := startLab(t)
+	// 8 users on a pool of 4 slots held 10 ms: 400 req/s, and each request
+	// waits for a slot: latency ≈ 8/4 × 10 ms = 20 ms (Little's law).
+	r, o := runJSON(t, "run", "-q", "-u", "8", "-d", "3s", lab+"/pool?n=4&ms=10")
+	if o.code != 0 {
+		t.Fatalf("exit %d: %s", o.code, o.stderr)
+	}
+	if got := labCount(t, lab, "pool", "200"); got != r.Summary.Requests {
+		t.Fatalf("lab answered %d, surge counted %d", got, r.Summary.Requests)
+	}
+	if r.Summary.RPS < 320 || r.Summary.RPS > 410 {
+		t.Fatalf("rps %.1f on a pool of 4 × 10 ms, want ≤ 400 and within 20 %%", r.Summary.RPS)
+	}
+	if p50 := r.Summary.Latency.P50; p50 < 19 || p50 > 26 {
+		t.Fatalf("p50 %.1f ms, want ≈ 20 ms (8 users queueing for 4 slots)", p50)
+	}
+}
+
+func TestLabRefusesOtherAddresses(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:8080", "10.0.0.1:80", ":8080"} {
+		o := surge(t, "lab", "--listen", addr)
+		if o.code != 2 || !strings.Contains(o.stderr, "only listens on loopback") {
+			t.Errorf("lab --listen %s: exit %d stderr %q, want 2 and a loopback message", addr, o.code, o.stderr)
+		}
+	}
+}
