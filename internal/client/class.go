@@ -14,7 +14,7 @@ const (
 	ProtocolError              // a malformed or unexpected HTTP exchange
 	HTTP4xx                    // a response with status 400–499
 	HTTP5xx                    // a response with status 500–599
-	Check                      // a response that failed a response check
+	CheckFailed                // a response that failed a response check
 	Other                      // any other transport error
 	// Canceled is a request cut short by surge itself (end of the run's
 	// grace period, or Ctrl-C). It is not the target's fault and is not
@@ -27,7 +27,7 @@ const (
 var classNames = [NumClasses]string{
 	OK: "ok", Timeout: "timeout", Refused: "refused", Reset: "reset", DNS: "dns",
 	TLS: "tls", ProtocolError: "protocol", HTTP4xx: "http_4xx", HTTP5xx: "http_5xx",
-	Check: "check", Other: "other", Canceled: "canceled",
+	CheckFailed: "check", Other: "other", Canceled: "canceled",
 }
 
 // String returns the class name used in results ("timeout", "http_5xx", …).
@@ -47,7 +47,7 @@ func (c Class) IsError() bool { return c != OK && c != Canceled }
 // connection would drag percentiles down and are left out.
 func (c Class) HasLatency() bool {
 	switch c {
-	case OK, HTTP4xx, HTTP5xx, Check, Timeout:
+	case OK, HTTP4xx, HTTP5xx, CheckFailed, Timeout:
 		return true
 	}
 	return false

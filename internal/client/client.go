@@ -1,16 +1,13 @@
 package client
 
 import (
-	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -49,58 +46,9 @@ type Config struct {
 	// NoKeepAlive opens a new connection for every request.
 	NoKeepAlive bool
 	// MaxBody caps how many bytes of a response body are kept for
-	// response checks; bodies are always read to the end and counted.
+	// response checks (default 1 MiB); bodies are always read to the end
+	// and counted.
 	MaxBody int
-}
-
-// Request is a request template: what every load request sends.
-type Request struct {
-	Method string
-	URL    *url.URL
-	Header http.Header
-	Body   []byte
-}
-
-// NewRequest checks and builds a request template. Errors are for people:
-// they say what is wrong with the method or URL.
-func NewRequest(method, rawURL string, header http.Header, body []byte) (*Request, error) {
-	if method == "" {
-		method = http.MethodGet
-	}
-	if !validMethod(method) {
-		return nil, fmt.Errorf("invalid method %q", method)
-	}
-	if !strings.Contains(rawURL, "://") {
-		return nil, fmt.Errorf("URL %q has no scheme: write http://%s", rawURL, rawURL)
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("invalid URL %q: %v", rawURL, errors.Unwrap(err))
-	}
-	switch u.Scheme {
-	case "http", "https":
-	default:
-		return nil, fmt.Errorf("URL %q: unsupported scheme %q (want http or https)", rawURL, u.Scheme)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("URL %q has no host", rawURL)
-	}
-	if header == nil {
-		header = http.Header{}
-	}
-	return &Request{Method: method, URL: u, Header: header, Body: body}, nil
-}
-
-func validMethod(m string) bool {
-	if m == "" {
-		return false
-	}
-	for _, r := range m {
-		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`()<>@,;:\"/[]?={}`, r) {
-			return false
-		}
-	}
-	return true
 }
 
 // Client sends requests and classifies their outcomes. It is safe for
@@ -109,6 +57,8 @@ type Client struct {
 	cfg   Config
 	tr    *http.Transport
 	conns *connStats
+
+	runID string // distinguishes this client's {{id}} values
 
 	wireMu sync.Mutex
 	wires  map[*Request][]byte // serialized requests of the fast path
@@ -157,7 +107,7 @@ func New(cfg Config) (*Client, error) {
 		p.SetHTTP2(true)
 	}
 	tr.Protocols = &p
-	return &Client{cfg: cfg, tr: tr, conns: stats, wires: make(map[*Request][]byte)}, nil
+	return &Client{cfg: cfg, tr: tr, conns: stats, runID: newRunID(), wires: make(map[*Request][]byte)}, nil
 }
 
 // Close closes every connection the Client opened. Call it when no request
@@ -207,60 +157,29 @@ type Sender interface {
 // userAgent is sent unless the request sets its own.
 var userAgent = "surge/" + buildinfo.Version
 
-// NewSender returns a Sender for r. Plain http:// URLs spoken in HTTP/1.1
+// NewSender returns a Sender for r, for the given worker (its number is
+// the {{user}} template variable). Plain http:// URLs spoken in HTTP/1.1
 // take a fast path that owns its connection; everything else (TLS, HTTP/2)
 // goes through net/http's Transport.
-func (c *Client) NewSender(r *Request) Sender {
+func (c *Client) NewSender(r *Request, worker int) Sender {
 	if r.URL.Scheme == "http" && c.cfg.Protocol != HTTP2 {
-		return c.newH1Worker(r)
+		return c.newH1Worker(r, worker)
 	}
-	return c.newStdWorker(r)
+	return c.newStdWorker(r, worker)
 }
 
-// stdWorker sends through net/http's Transport.
-type stdWorker struct {
-	c   *Client
-	req *http.Request
+// maxBody is the number of body bytes kept for checks.
+func (c *Client) maxBody() int {
+	if c.cfg.MaxBody > 0 {
+		return c.cfg.MaxBody
+	}
+	return 1 << 20
 }
 
-func (c *Client) newStdWorker(r *Request) *stdWorker {
-	req := &http.Request{
-		Method:     r.Method,
-		URL:        r.URL,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     r.Header.Clone(),
-		Host:       r.Header.Get("Host"),
-	}
-	req.Header.Del("Host")
-	if req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", userAgent)
-	}
-	if len(r.Body) > 0 {
-		body := r.Body
-		req.ContentLength = int64(len(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	}
-	return &stdWorker{c: c, req: req}
-}
-
-// Do implements Sender.
-func (w *stdWorker) Do(ctx context.Context) Result {
-	rctx, cancel := context.WithTimeout(ctx, w.c.cfg.Timeout)
-	defer cancel()
-	r := w.req.WithContext(rctx)
-	if r.GetBody != nil {
-		r.Body, _ = r.GetBody()
-	}
-	resp, err := w.c.tr.RoundTrip(r)
-	if err != nil {
-		return Result{Class: classify(err, ctx.Err() != nil)}
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return Result{Code: resp.StatusCode, Class: classify(err, ctx.Err() != nil), Proto: resp.ProtoMajor}
-	}
-	return Result{Code: resp.StatusCode, Class: ClassOfStatus(resp.StatusCode), Proto: resp.ProtoMajor}
+// newRunID returns a short random id, so that {{id}} values differ from one
+// run (or find step) to the next.
+func newRunID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

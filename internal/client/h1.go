@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -21,9 +22,16 @@ import (
 // way net/http does, without allocating.
 type h1Worker struct {
 	c       *Client
+	r       *Request
 	addr    string // host:port to dial
 	method  string
-	wire    []byte // the serialized request
+	wire    []byte // the serialized request (shared), when not templated
+	head    tmpl   // the request head without Content-Length, when templated
+	v       vars
+	buf     []byte // a templated request, rendered
+	bodyBuf []byte
+	body    capped // the response body, when a check reads it
+	scratch []byte
 	conn    net.Conn
 	ready   *readyWaiter // nil where unavailable: then br is kept
 	br      *bufio.Reader
@@ -32,8 +40,14 @@ type h1Worker struct {
 }
 
 // newH1Worker returns a fast-path worker for r. All workers of one
-// request share its serialized bytes.
-func (c *Client) newH1Worker(r *Request) *h1Worker {
+// request share its serialized bytes, unless it uses template variables.
+func (c *Client) newH1Worker(r *Request, worker int) *h1Worker {
+	w := &h1Worker{c: c, r: r, addr: canonicalAddr(r), method: r.Method,
+		v: vars{run: c.runID, user: worker}, body: capped{max: c.maxBody()}}
+	if r.templated {
+		w.head = c.headTemplate(r)
+		return w
+	}
 	c.wireMu.Lock()
 	wire, ok := c.wires[r]
 	if !ok {
@@ -41,15 +55,61 @@ func (c *Client) newH1Worker(r *Request) *h1Worker {
 		c.wires[r] = wire
 	}
 	c.wireMu.Unlock()
-	return &h1Worker{c: c, addr: canonicalAddr(r), method: r.Method, wire: wire}
+	w.wire = wire
+	return w
+}
+
+// headTemplate is the request head of a templated request, up to (not
+// including) Content-Length and the blank line.
+func (c *Client) headTemplate(r *Request) tmpl {
+	lit := func(s string) seg { return seg{lit: []byte(s)} }
+	t := tmpl{lit(r.Method + " ")}
+	t = append(t, r.uri...)
+	t = append(t, lit(" HTTP/1.1\r\nHost: "+hostHeader(r)+"\r\n"))
+	if r.Header.Get("User-Agent") == "" {
+		t = append(t, lit("User-Agent: "+userAgent+"\r\n"))
+	}
+	for _, h := range r.headers {
+		if k := http.CanonicalHeaderKey(h.name); k == "Host" || k == "Content-Length" || k == "Connection" && c.cfg.NoKeepAlive {
+			continue
+		}
+		t = append(t, lit(h.name+": "))
+		t = append(t, h.value...)
+		t = append(t, lit("\r\n"))
+	}
+	if c.cfg.NoKeepAlive {
+		t = append(t, lit("Connection: close\r\n"))
+	}
+	return t
+}
+
+// render renders a templated request into w.buf.
+func (w *h1Worker) render() []byte {
+	w.buf = w.head.appendTo(w.buf[:0], &w.v)
+	w.bodyBuf = w.r.body.appendTo(w.bodyBuf[:0], &w.v)
+	if len(w.bodyBuf) > 0 || hasBodyMethod(w.method) {
+		w.buf = append(w.buf, "Content-Length: "...)
+		w.buf = strconv.AppendInt(w.buf, int64(len(w.bodyBuf)), 10)
+		w.buf = append(w.buf, "\r\n"...)
+	}
+	w.buf = append(w.buf, "\r\n"...)
+	return append(w.buf, w.bodyBuf...)
+}
+
+func hasBodyMethod(m string) bool {
+	return m == http.MethodPost || m == http.MethodPut || m == http.MethodPatch
+}
+
+func hostHeader(r *Request) string {
+	if h := r.Header.Get("Host"); h != "" {
+		return h
+	}
+	return r.URL.Host
 }
 
 // serialize renders r as HTTP/1.1 bytes.
 func (c *Client) serialize(r *Request) []byte {
-	host := r.Header.Get("Host")
-	if host == "" {
-		host = r.URL.Host
-	}
+	host := hostHeader(r)
 	var b bytes.Buffer
 	b.WriteString(r.Method)
 	b.WriteByte(' ')
@@ -74,7 +134,7 @@ func (c *Client) serialize(r *Request) []byte {
 	if c.cfg.NoKeepAlive {
 		b.WriteString("Connection: close\r\n")
 	}
-	if len(r.Body) > 0 || r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
+	if len(r.Body) > 0 || hasBodyMethod(r.Method) {
 		b.WriteString("Content-Length: ")
 		b.WriteString(strconv.Itoa(len(r.Body)))
 		b.WriteString("\r\n")
@@ -98,6 +158,10 @@ func canonicalAddr(r *Request) string {
 // of a response arrived is retried once on a fresh one, as net/http does:
 // the server may have closed an idle keep-alive connection.
 func (w *h1Worker) Do(ctx context.Context) Result {
+	w.v.n++
+	if w.r.templated {
+		w.wire = w.render()
+	}
 	res, retry := w.try(ctx)
 	if retry && ctx.Err() == nil {
 		res, _ = w.try(ctx)
@@ -133,7 +197,12 @@ func (w *h1Worker) try(ctx context.Context) (res Result, retry bool) {
 		w.drop()
 		return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
 	}
-	resp, err := readResponse(w.br, w.method == http.MethodHead, nil)
+	var sink io.Writer
+	if w.r.needsBody {
+		w.body.buf = w.body.buf[:0]
+		sink = &w.body
+	}
+	resp, err := readResponse(w.br, w.method == http.MethodHead, sink)
 	if err != nil {
 		w.drop()
 		return Result{Code: resp.code, Class: classify(err, ctx.Err() != nil), Proto: protoIf(resp.code)}, false
@@ -143,7 +212,14 @@ func (w *h1Worker) try(ctx context.Context) (res Result, retry bool) {
 		// the connection cannot be trusted for the next request.
 		w.drop()
 	}
-	return Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1}, false
+	res = Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1}
+	if res.Class == OK && len(w.r.Checks) > 0 {
+		var ok bool
+		if ok, w.scratch = w.r.checkResponse(res.Code, w.body.buf, &w.v, w.scratch); !ok {
+			res.Class = CheckFailed
+		}
+	}
+	return res, false
 }
 
 // protoIf returns 1 when a status line was read.

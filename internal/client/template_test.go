@@ -1,0 +1,146 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/surgeload/surge/internal/client"
+)
+
+// echo answers with what it received: the id query value, the X-N header
+// and the body; if stale is set it answers with the previous request's id.
+type echo struct {
+	mu     sync.Mutex
+	seen   []string
+	stale  bool
+	lastID string
+}
+
+func (e *echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	id := r.URL.Query().Get("id")
+	e.mu.Lock()
+	e.seen = append(e.seen, fmt.Sprintf("%s %s %s %d", id, r.Header.Get("X-N"), b, r.ContentLength))
+	answer := id
+	if e.stale && e.lastID != "" {
+		answer = e.lastID
+	}
+	e.lastID = id
+	e.mu.Unlock()
+	fmt.Fprintf(w, `{"id":%q}`, answer)
+}
+
+func TestTemplatesRenderPerRequest(t *testing.T) {
+	for _, tls := range []bool{false, true} {
+		e := &echo{}
+		var srv *httptest.Server
+		if tls {
+			srv = httptest.NewTLSServer(e)
+		} else {
+			srv = httptest.NewServer(e)
+		}
+		c := newClient(t, client.Config{Insecure: true})
+		h := http.Header{"X-N": {"n={{n}}"}}
+		req := mustRequest(t, "POST", srv.URL+"/echo?id={{id}}", h, `{"user":{{user}},"n":{{n}}}`)
+		s := c.NewSender(req, 7)
+		for i := 1; i <= 3; i++ {
+			if res := s.Do(context.Background()); res.Class != client.OK {
+				t.Fatalf("tls=%v request %d: %+v", tls, i, res)
+			}
+		}
+		srv.Close()
+		if len(e.seen) != 3 {
+			t.Fatalf("tls=%v: server saw %d requests", tls, len(e.seen))
+		}
+		ids := map[string]bool{}
+		for i, got := range e.seen {
+			f := strings.Fields(got)
+			body := fmt.Sprintf(`{"user":7,"n":%d}`, i+1)
+			if f[1] != fmt.Sprintf("n=%d", i+1) || f[2] != body || f[3] != fmt.Sprint(len(body)) {
+				t.Fatalf("tls=%v request %d: server saw %q", tls, i+1, got)
+			}
+			if !strings.HasSuffix(f[0], fmt.Sprintf("-7-%d", i+1)) || ids[f[0]] {
+				t.Fatalf("tls=%v: id %q not unique or not <run>-7-%d", tls, f[0], i+1)
+			}
+			ids[f[0]] = true
+		}
+	}
+}
+
+func TestChecks(t *testing.T) {
+	good := &echo{}
+	stale := &echo{stale: true}
+	for _, tc := range []struct {
+		name   string
+		h      http.Handler
+		checks []string
+		want   []client.Class
+	}{
+		{"echo holds", good, []string{`body~"id":"{{id}}"`, "status==200"}, []client.Class{client.OK, client.OK, client.OK}},
+		{"stale id fails", stale, []string{`body~"id":"{{id}}"`}, []client.Class{client.OK, client.CheckFailed, client.CheckFailed}},
+		{"status check", good, []string{"status==201"}, []client.Class{client.CheckFailed, client.CheckFailed, client.CheckFailed}},
+		{"negated body", good, []string{"body!~error"}, []client.Class{client.OK, client.OK, client.OK}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.h)
+			defer srv.Close()
+			var checks []*client.Check
+			for _, s := range tc.checks {
+				c, err := client.ParseCheck(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checks = append(checks, c)
+			}
+			for _, p := range []client.Protocol{client.Auto} {
+				c := newClient(t, client.Config{Protocol: p})
+				req, err := client.NewRequest("GET", srv.URL+"/?id={{id}}", nil, nil, checks...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := c.NewSender(req, 0)
+				for i, want := range tc.want {
+					if got := s.Do(context.Background()).Class; got != want {
+						t.Fatalf("request %d: class %v, want %v", i+1, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestTemplateAndCheckErrors(t *testing.T) {
+	for _, c := range []struct{ url, header, body, msg string }{
+		{"http://127.0.0.1/{{nope}}", "", "", "unknown template variable {{nope}}"},
+		{"http://{{id}}.example/", "", "", "not in the scheme or host"},
+		{"http://127.0.0.1/{{id", "", "", "opens {{ without closing }}"},
+		{"http://127.0.0.1/", "{{x}}", "", "unknown template variable {{x}}"},
+		{"http://127.0.0.1/", "", "{{user}", "opens {{ without closing }}"},
+	} {
+		h := http.Header{}
+		if c.header != "" {
+			h.Set("X-T", c.header)
+		}
+		_, err := client.NewRequest("GET", c.url, h, []byte(c.body))
+		if err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("NewRequest(%q, %q, %q) = %v, want %q", c.url, c.header, c.body, err, c.msg)
+		}
+	}
+	for _, c := range []struct{ src, msg string }{
+		{"status=200", "want status==CODE"},
+		{"status==abc", `"abc" is not a status code`},
+		{"body~", "nothing to look for"},
+		{"header:x~y", "want status==CODE, body~TEXT or body!~TEXT"},
+		{"body~{{bad}}", "unknown template variable"},
+	} {
+		if _, err := client.ParseCheck(c.src); err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("ParseCheck(%q) = %v, want %q", c.src, err, c.msg)
+		}
+	}
+}
