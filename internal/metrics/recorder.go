@@ -168,8 +168,9 @@ func (r *Recorder) Record(worker int, o Outcome) {
 }
 
 // Tick closes the interval that ends at elapsed (time since the start of
-// the run), appends its point to the timeline and returns it.
-func (r *Recorder) Tick(elapsed time.Duration, g Gauges) Point {
+// the run), appends its point to the timeline and returns it. With keep
+// false (warm-up) the interval stays out of the totals.
+func (r *Recorder) Tick(elapsed time.Duration, g Gauges, keep bool) Point {
 	r.tickMu.Lock()
 	defer r.tickMu.Unlock()
 	r.scratch.reset()
@@ -199,7 +200,9 @@ func (r *Recorder) Tick(elapsed time.Duration, g Gauges) Point {
 	if dt > 0 {
 		p.RPS = float64(c.requests) / dt.Seconds()
 	}
-	r.total.merge(c)
+	if keep {
+		r.total.merge(c)
+	}
 	r.timeline.Add(p)
 	return p
 }

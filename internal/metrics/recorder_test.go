@@ -31,7 +31,7 @@ func TestRecorderCountsEverything(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	p := r.Tick(time.Second, metrics.Gauges{Users: 8})
+	p := r.Tick(time.Second, metrics.Gauges{Users: 8}, true)
 	tot := r.Totals()
 	// Per worker: 10 × 503, 4 refused, 2 canceled, 984 OK.
 	if tot.Requests != 8*998 || p.Requests != 8*998 {
@@ -54,9 +54,14 @@ func TestRecorderCountsEverything(t *testing.T) {
 		t.Fatalf("point %+v", p)
 	}
 	// A second tick with nothing recorded is an empty interval.
-	p2 := r.Tick(2*time.Second, metrics.Gauges{})
+	p2 := r.Tick(2*time.Second, metrics.Gauges{}, true)
 	if p2.Requests != 0 || r.Totals().Requests != tot.Requests || len(r.Timeline()) != 2 {
 		t.Fatalf("empty interval %+v, timeline %d points", p2, len(r.Timeline()))
+	}
+	// A warm-up interval is on the timeline but not in the totals.
+	r.Record(0, metrics.Outcome{Latency: time.Millisecond, Code: 200, Class: client.OK})
+	if p3 := r.Tick(3*time.Second, metrics.Gauges{}, false); p3.Requests != 1 || r.Totals().Requests != tot.Requests {
+		t.Fatalf("warm-up interval %+v changed the totals to %d", p3, r.Totals().Requests)
 	}
 }
 

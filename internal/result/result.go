@@ -27,6 +27,8 @@ type Result struct {
 	Rate      float64   `json:"rate,omitzero"`  // open model: arrivals per second
 	Started   time.Time `json:"started"`
 	DurationS float64   `json:"duration_s"`
+	// WarmupS is the start of the run left out of the figures (find steps).
+	WarmupS float64 `json:"warmup_s,omitzero"`
 	// Partial is true when the run was interrupted (Ctrl-C) before the
 	// end of its plan.
 	Partial    bool        `json:"partial"`
@@ -129,21 +131,39 @@ type Lag struct {
 	Max float64 `json:"max"`
 }
 
-// Probes holds what server-side probes observed, by probe name.
+// Probes holds what server-side probes observed, by probe spec
+// ("prom=http://…", "pid=123", "cgroup=/sys/fs/cgroup/…").
 type Probes map[string]ProbeSeries
 
-// ProbeSeries is one probe's samples, aligned to the timeline.
+// ProbeSeries is one probe's samples, aligned to the timeline, and its
+// summary over the measured part of the run.
 type ProbeSeries struct {
-	Source  string         `json:"source"` // e.g. "prom=http://127.0.0.1:8080/metrics"
-	Samples []ProbeSample  `json:"samples"`
-	Error   string         `json:"error,omitempty"`
-	Summary map[string]any `json:"summary,omitempty"`
+	Samples []ProbeSample `json:"samples"`
+	Window  *ProbeWindow  `json:"window,omitempty"`
+	// Error is the last error reading the probe; Failures counts the
+	// samples that could not be read.
+	Error    string `json:"error,omitempty"`
+	Failures int    `json:"failures,omitempty"`
 }
 
-// ProbeSample is one reading of a probe.
+// ProbeSample is one reading of a probe. Values holds cpu_seconds
+// (cumulative), rss_bytes, cores, and every --probe-metric by name; a value
+// that could not be read is left out.
 type ProbeSample struct {
 	T      float64            `json:"t"`
 	Values map[string]float64 `json:"values"`
+}
+
+// ProbeWindow summarizes a probe over the measured part of a run (after
+// warm-up). Unknown values are null.
+type ProbeWindow struct {
+	CPUCores      *float64           `json:"cpu_cores"`       // CPU used, in cores
+	CPUUtil       *float64           `json:"cpu_util"`        // CPUCores / Cores, 0..1
+	Cores         *float64           `json:"cores"`           // CPUs available to the target
+	RSSBytes      *float64           `json:"rss_bytes"`       // resident memory at the end
+	RSSDeltaBytes *float64           `json:"rss_delta_bytes"` // change over the window
+	Metrics       map[string]float64 `json:"metrics,omitempty"`
+	Rates         map[string]float64 `json:"rates,omitempty"` // per second
 }
 
 // Capacity is `surge find`'s answer: the highest load that met every SLO.
@@ -153,17 +173,25 @@ type Capacity struct {
 	RPS      float64  `json:"rps"`
 	SLO      []string `json:"slo"`
 	MetAtMin bool     `json:"met_at_min"`
+	// Confirmed is true when a sustained hold at the capacity met every
+	// SLO; false when only short steps did.
+	Confirmed bool `json:"confirmed"`
 }
 
 // Step is one load level tried by `surge find`.
 type Step struct {
-	Users   int            `json:"users,omitzero"`
-	Rate    float64        `json:"rate,omitzero"`
-	RPS     float64        `json:"rps"`
-	Latency Latency        `json:"latency_ms"`
-	Errors  Errors         `json:"errors"`
-	SLOOK   bool           `json:"slo_ok"`
-	Probes  map[string]any `json:"probes"`
+	Users       int                     `json:"users,omitzero"`
+	Rate        float64                 `json:"rate,omitzero"`
+	Phase       string                  `json:"phase"` // "grow", "bisect" or "confirm"
+	DurationS   float64                 `json:"duration_s"`
+	RPS         float64                 `json:"rps"`
+	Latency     Latency                 `json:"latency_ms"`
+	Errors      Errors                  `json:"errors"`
+	StatusCodes map[string]int64        `json:"status_codes"`
+	SLOOK       bool                    `json:"slo_ok"`
+	SLO         []Threshold             `json:"slo"`
+	Client      Client                  `json:"client"`
+	Probes      map[string]*ProbeWindow `json:"probes"`
 }
 
 // Bottleneck is `surge find`'s diagnosis.

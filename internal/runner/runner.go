@@ -19,6 +19,7 @@ import (
 	"github.com/surgeload/surge/internal/hist"
 	"github.com/surgeload/surge/internal/load"
 	"github.com/surgeload/surge/internal/metrics"
+	"github.com/surgeload/surge/internal/probe"
 	"github.com/surgeload/surge/internal/result"
 	"github.com/surgeload/surge/internal/selfcheck"
 )
@@ -46,6 +47,12 @@ type Options struct {
 	// interval just closed. It runs on the ticker goroutine and must not
 	// block for long.
 	Progress func(Progress)
+	// Warmup is left out of the totals: the first interval then ends at
+	// Warmup, and only what completes after it counts (find uses it so
+	// that each step measures a steady state, not its start).
+	Warmup time.Duration
+	// Probes read the target's side during the run.
+	Probes []probe.Probe
 }
 
 // Progress is a live view of a run, once per interval.
@@ -80,27 +87,39 @@ func Run(ctx context.Context, o Options) (*result.Result, error) {
 	}
 	defer c.Close()
 	rec := metrics.NewRecorder(MaxPoints)
-	eng, err := load.New(o.Plan, func(int) load.Doer { return c.NewSender(o.Request) }, rec)
+	eng, err := load.New(o.Plan, func(id int) load.Doer { return c.NewSender(o.Request, id) }, rec)
 	if err != nil {
 		return nil, err
 	}
 
 	mon := selfcheck.Start()
+	var sess *probe.Session
+	iv := Interval(o.Plan.Duration)
+	if len(o.Probes) > 0 {
+		sess = probe.Start(ctx, o.Probes, iv)
+	}
 	started := time.Now()
 	tickDone := make(chan struct{})
 	stopTick := make(chan struct{})
+	var measuredFrom time.Duration // end of the warm-up, set by the ticker
+	var probeFrom time.Duration    // session time of the probes' warm-up mark
 	go func() {
 		defer close(tickDone)
-		iv := Interval(o.Plan.Duration)
-		t := time.NewTicker(iv)
+		first := iv
+		if o.Warmup > 0 {
+			first = o.Warmup
+		}
+		t := time.NewTimer(first)
 		defer t.Stop()
 		var sent, errs int64
 		trimmed := 0
+		warm := o.Warmup > 0
 		for {
 			select {
 			case <-stopTick:
 				return
 			case <-t.C:
+				t.Reset(iv)
 				g := eng.Gauges()
 				if trimmed < 3 && g.Users >= trimUsers && o.Plan.Users != nil && g.Users == o.Plan.Users.Max() {
 					// Every user is running: give back what the connection
@@ -108,7 +127,15 @@ func Run(ctx context.Context, o Options) (*result.Result, error) {
 					trimmed++
 					go debug.FreeOSMemory()
 				}
-				p := rec.Tick(time.Since(started), g)
+				elapsed := time.Since(started)
+				p := rec.Tick(elapsed, g, !warm)
+				if warm {
+					warm = false
+					measuredFrom = elapsed
+					if sess != nil {
+						probeFrom, _ = sess.Mark(ctx)
+					}
+				}
 				sent += p.Requests
 				errs += p.Errors
 				if o.Progress != nil {
@@ -122,16 +149,98 @@ func Run(ctx context.Context, o Options) (*result.Result, error) {
 	close(stopTick)
 	<-tickDone
 	// Close the last, partial interval.
-	rec.Tick(time.Since(started), eng.Gauges())
+	end := time.Since(started)
+	rec.Tick(end, eng.Gauges(), o.Warmup == 0 || measuredFrom > 0)
 	self := mon.Stop()
+	var series []probe.Series
+	var probeTo time.Duration
+	if sess != nil {
+		_, probeTo = sess.Mark(context.WithoutCancel(ctx))
+		series = sess.Stop()
+	}
 
-	r := assemble(o, rec, st, c.Conns(), self)
+	measured := st.Elapsed - measuredFrom
+	r := assemble(o, rec, st, measured, c.Conns(), self)
 	r.Started = started.UTC().Truncate(time.Millisecond)
+	r.WarmupS = result.Round(measuredFrom.Seconds(), 3)
+	if sess != nil {
+		offset := started.Sub(sess.Started())
+		r.Probes = ProbeResults(series, probeFrom, probeTo, -offset)
+	}
 	return r, nil
 }
 
+// ProbeResults converts a session's series for the result, with the
+// window [from, to] (session time) summarized; shift moves sample times
+// onto the run's timeline.
+func ProbeResults(series []probe.Series, from, to, shift time.Duration) result.Probes {
+	out := result.Probes{}
+	for _, sr := range series {
+		ps := result.ProbeSeries{Samples: []result.ProbeSample{}, Failures: sr.Failures}
+		if sr.Err != nil {
+			ps.Error = sr.Err.Error()
+		}
+		for _, s := range sr.Samples {
+			v := map[string]float64{}
+			put(v, "cpu_seconds", s.CPU)
+			put(v, "rss_bytes", s.RSS)
+			put(v, "cores", s.Cores)
+			for k, x := range s.Metrics {
+				put(v, k, x)
+			}
+			ps.Samples = append(ps.Samples, result.ProbeSample{T: result.Round((s.T + shift).Seconds(), 3), Values: v})
+		}
+		if w, err := probe.Summarize(sr, from, to); err == nil {
+			ps.Window = windowResult(w)
+		}
+		out[sr.Name] = ps
+	}
+	return out
+}
+
+func windowResult(w probe.Window) *result.ProbeWindow {
+	pw := &result.ProbeWindow{
+		CPUCores:      num(w.CPUCores, 3),
+		CPUUtil:       num(w.CPUUtil, 3),
+		Cores:         num(w.Cores, 2),
+		RSSBytes:      num(w.RSS, 0),
+		RSSDeltaBytes: num(w.RSSDelta, 0),
+	}
+	for k, v := range w.Metrics {
+		if !math.IsNaN(v) {
+			if pw.Metrics == nil {
+				pw.Metrics = map[string]float64{}
+			}
+			pw.Metrics[k] = result.Round(v, 3)
+		}
+	}
+	for k, v := range w.Rates {
+		if !math.IsNaN(v) {
+			if pw.Rates == nil {
+				pw.Rates = map[string]float64{}
+			}
+			pw.Rates[k] = result.Round(v, 3)
+		}
+	}
+	return pw
+}
+
+func put(m map[string]float64, k string, v float64) {
+	if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		m[k] = v
+	}
+}
+
+func num(v float64, decimals int) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	r := result.Round(v, decimals)
+	return &r
+}
+
 // assemble builds the result from everything measured.
-func assemble(o Options, rec *metrics.Recorder, st load.Stats, conns client.ConnStats, self selfcheck.Report) *result.Result {
+func assemble(o Options, rec *metrics.Recorder, st load.Stats, measured time.Duration, conns client.ConnStats, self selfcheck.Report) *result.Result {
 	tot := rec.Totals()
 	r := &result.Result{
 		Version:   result.Version,
@@ -151,8 +260,8 @@ func assemble(o Options, rec *metrics.Recorder, st load.Stats, conns client.Conn
 
 	s := &r.Summary
 	s.Requests = tot.Requests
-	if st.Elapsed > 0 {
-		s.RPS = result.Round(float64(tot.Requests)/st.Elapsed.Seconds(), 1)
+	if measured > 0 {
+		s.RPS = result.Round(float64(tot.Requests)/measured.Seconds(), 1)
 	}
 	s.Latency = LatencyOf(tot.Latency)
 	s.Errors = result.Errors{Count: tot.Errors, ByClass: tot.ByClass}
@@ -176,7 +285,7 @@ func assemble(o Options, rec *metrics.Recorder, st load.Stats, conns client.Conn
 		s.Protocols["HTTP/2"] = tot.HTTP2
 	}
 
-	r.Thresholds = Evaluate(o.Thresholds, tot, st.Elapsed)
+	r.Thresholds = Evaluate(o.Thresholds, tot, measured)
 
 	for _, p := range rec.Timeline() {
 		r.Timeline = append(r.Timeline, result.Point{
