@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -18,8 +19,16 @@ import (
 // URL. The lab is stopped (Ctrl-C) when the test ends.
 func startLab(t *testing.T, args ...string) string {
 	t.Helper()
+	return startLabEnv(t, nil, args...)
+}
+
+// startLabEnv is startLab with extra environment variables (GOMAXPROCS=1
+// gives the lab exactly one core).
+func startLabEnv(t *testing.T, env []string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	cmd := exec.CommandContext(ctx, surgeBin, append([]string{"lab", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

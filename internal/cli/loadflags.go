@@ -31,6 +31,7 @@ type loadFlags struct {
 	quiet       bool
 	think       string
 	maxInflight int
+	checks      []string
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet, thresholdHelp string) {
@@ -48,6 +49,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, thresholdHelp string) {
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no summary; errors and failed thresholds still go to stderr")
 	fs.StringVar(&f.think, "think", "0", "closed model: pause between a response and the user's next request: D, or MIN-MAX for a uniform draw (e.g. 1s-3s)")
 	fs.IntVar(&f.maxInflight, "max-inflight", 10000, "open model: cap on requests in flight; arrivals beyond it wait and are counted late")
+	fs.StringArrayVar(&f.checks, "check", nil, "response check: status==200, status<400, body~TEXT, body!~TEXT; TEXT may use {{id}} {{user}} {{n}} (repeatable)")
 }
 
 // request builds the request template from the flags and the URL.
@@ -71,7 +73,15 @@ func (f *loadFlags) request(rawURL string) (*client.Request, error) {
 	} else if f.body != "" {
 		body = []byte(f.body)
 	}
-	r, err := client.NewRequest(f.method, rawURL, h, body)
+	var checks []*client.Check
+	for _, src := range f.checks {
+		c, err := client.ParseCheck(src)
+		if err != nil {
+			return nil, usagef("--%v", err)
+		}
+		checks = append(checks, c)
+	}
+	r, err := client.NewRequest(f.method, rawURL, h, body, checks...)
 	if err != nil {
 		return nil, asUsage(err)
 	}

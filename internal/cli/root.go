@@ -13,9 +13,12 @@ const rootLong = `surge answers the question behind every load test: how many co
 users can this API support, and what breaks first?
 
 Examples:
+  surge demo                                              see it all, nothing to set up
   surge run -u 100 -d 30s http://127.0.0.1:8080/users     100 users for 30 s (closed model)
   surge run -r 2000 -d 1m --slo 'p99<50ms' URL            2000 req/s (open model), with an SLO
   surge run -X POST -H 'Content-Type: application/json' --body '{"a":1}' URL
+  surge find --slo 'p95<100ms' --slo 'errors<1%' URL     capacity and bottleneck
+  surge lab                                               a target with known bottlenecks
 
 Exit codes: 0 ran and every threshold held; 2 bad usage or input (nothing
 was sent); 3 ran and a threshold or SLO failed; 1 anything else (aborted).`
@@ -66,7 +69,9 @@ func newRoot(ctx context.Context, env Env) *cobra.Command {
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		newRunCmd(env),
+		newFindCmd(env),
 		newLabCmd(env),
+		newDemoCmd(env),
 		newVersionCmd(env),
 	)
 	return root
