@@ -1,0 +1,120 @@
+package report_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/surgeload/surge/internal/report"
+	"github.com/surgeload/surge/internal/result"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", t.Name()+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/report -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("output differs from %s (run with -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func f(v float64) *float64 { return &v }
+
+func sampleRun() *result.Result {
+	return &result.Result{
+		Version: 1, Target: "http://127.0.0.1:8080/users", Method: "GET", Model: "users", Users: 50,
+		Started: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), DurationS: 30.004,
+		Summary: result.Summary{
+			Requests: 123456, RPS: 4115.2,
+			Latency:     result.Latency{Mean: 12.1, Min: 0.4, P50: 10.2, P90: 18.3, P95: 24.9, P99: 61.2, P999: 250, Max: 1204},
+			Errors:      result.Errors{Count: 12, Rate: 0.0001, ByClass: map[string]int64{"timeout": 10, "http_5xx": 2}},
+			StatusCodes: map[string]int64{"200": 123444, "503": 2},
+			BytesIn:     48_000_000, BytesOut: 9_100_000, Sent: 123466, Unfinished: 10, Connections: 50,
+			Protocols: map[string]int64{"HTTP/1.1": 123446},
+		},
+		Thresholds: []result.Threshold{
+			{Expr: "p95<100ms", OK: true, Value: f(24.9), Unit: "ms"},
+			{Expr: "errors<0.001%", OK: false, Value: f(0.01), Unit: "%"},
+			{Expr: "rps>5000", OK: false, Value: f(4115.2), Unit: "req/s"},
+		},
+		Client: result.Client{CPUPercent: 91, Cores: 2, SchedLag: result.Lag{P99: 12.5},
+			Warnings: []string{"surge used 91% of its 2 cores: the load generator is saturated"}},
+	}
+}
+
+func TestSummary(t *testing.T) {
+	var b bytes.Buffer
+	if err := report.Summary(&b, sampleRun()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, b.Bytes())
+}
+
+func TestFind(t *testing.T) {
+	r := sampleRun()
+	r.Capacity = &result.Capacity{Users: 176, RPS: 1852.4, SLO: []string{"p95<100ms", "errors<1%"}, MetAtMin: true, Confirmed: true}
+	step := func(users int, rps, p95 float64, ok bool, phase string) result.Step {
+		return result.Step{Users: users, RPS: rps, Phase: phase, SLOOK: ok,
+			Latency: result.Latency{P50: p95 * 0.9, P95: p95, P99: p95 * 1.05},
+			Probes:  map[string]*result.ProbeWindow{"prom=x": {CPUUtil: f(0.05)}}}
+	}
+	r.Steps = []result.Step{step(1, 94.3, 11, true, "grow"), step(256, 1850, 144, false, "grow"), step(176, 1852.4, 99.8, true, "confirm")}
+	r.Bottleneck = &result.Bottleneck{Class: "concurrency-limit", ConcurrencyLimit: 19.8,
+		Summary:  "Throughput stops at ~1,859 req/s because only about 20 requests are served at once.",
+		Evidence: []string{"throughput flat at ~1,859 req/s from 32 users up", "Little's law: 1,859 req/s × 10.7ms ≈ 19.8"}}
+	r.Client.Warnings = nil
+	var b bytes.Buffer
+	if err := report.Find(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, b.Bytes())
+}
+
+func TestFormats(t *testing.T) {
+	cases := []struct{ got, want string }{
+		{report.Ms(0.4123), "0.412ms"}, {report.Ms(4.021), "4.02ms"}, {report.Ms(40.12), "40.1ms"},
+		{report.Ms(402.1), "402ms"}, {report.Ms(4021), "4.02s"}, {report.Ms(0), "0ms"},
+		{report.Int(1234567), "1,234,567"}, {report.Int(-1234), "-1,234"}, {report.Int(12), "12"},
+		{report.Rate(12.34), "12.3"}, {report.Rate(12345.6), "12,346"},
+		{report.Bytes(512), "512 B"}, {report.Bytes(12_300), "12.3 kB"}, {report.Bytes(4_560_000), "4.56 MB"},
+		{report.Pct(0), "0%"}, {report.Pct(0.00001), "<0.01%"}, {report.Pct(0.015), "1.50%"}, {report.Pct(0.3), "30.0%"},
+		{report.Seconds(4200 * time.Millisecond), "4.2s"}, {report.Seconds(65 * time.Second), "1m05s"},
+		{report.Level("users", 1), "1 user"}, {report.Level("users", 40), "40 users"}, {report.Level("rate", 250), "250 req/s"},
+	}
+	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := report.NewProgress(&b, false, 10*time.Second)
+	p.Update(2*time.Second, metricsPoint(), 1000, 3)
+	p.Done()
+	want := "  2.0s/10.0s       502 req/s  p50 10.2ms  p99 40.1ms  errors 3      users 5  inflight 5\n"
+	if b.String() != want {
+		t.Fatalf("plain progress line\n got %q\nwant %q", b.String(), want)
+	}
+	b.Reset()
+	p = report.NewProgress(&b, true, 10*time.Second)
+	p.Update(2*time.Second, metricsPoint(), 1000, 3)
+	p.Done()
+	if !bytes.HasPrefix(b.Bytes(), []byte("\r\033[K")) || !bytes.HasSuffix(b.Bytes(), []byte("\n")) {
+		t.Fatalf("terminal progress %q should rewrite the line and end it when done", b.String())
+	}
+}
