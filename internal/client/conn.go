@@ -23,7 +23,7 @@ func newConnStats() *connStats {
 	return &connStats{live: make(map[*countConn]struct{})}
 }
 
-func (s *connStats) wrap(c net.Conn) net.Conn {
+func (s *connStats) wrap(c net.Conn) *countConn {
 	cc := &countConn{Conn: c, stats: s}
 	s.mu.Lock()
 	s.live[cc] = struct{}{}

@@ -33,7 +33,9 @@ type h1Worker struct {
 	body    capped // the response body, when a check reads it
 	scratch []byte
 	conn    net.Conn
+	cc      *countConn   // conn, to count the bytes ready reads around it
 	ready   *readyWaiter // nil where unavailable: then br is kept
+	first   prefixed     // the first bytes of a response, then conn
 	br      *bufio.Reader
 	stopped func() bool // unregisters the context watch of conn
 	reused  bool        // conn has carried a request before
@@ -184,16 +186,28 @@ func (w *h1Worker) try(ctx context.Context) (res Result, retry bool) {
 	}
 	if w.ready != nil {
 		// Wait without a buffer; take one only once the answer is here.
-		if err := w.ready.wait(); err != nil {
+		chunk := chunks.Get().(*[]byte)
+		n, err := w.ready.read(*chunk)
+		if err != nil || n == 0 {
+			chunks.Put(chunk)
+			if err == nil {
+				err = io.EOF
+			}
+			// Not one byte of a response: on a reused connection the
+			// server most likely closed it while idle.
 			w.drop()
 			return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
 		}
-		w.br = getReader(w.conn)
-		defer w.releaseReader()
+		w.cc.in.Add(int64(n))
+		w.first = prefixed{data: (*chunk)[:n], rest: w.conn}
+		w.br = getReader(&w.first)
+		defer func() {
+			w.releaseReader()
+			w.first = prefixed{}
+			chunks.Put(chunk)
+		}()
 	}
 	if _, err := w.br.Peek(1); err != nil {
-		// Not one byte of a response: on a reused connection the server
-		// most likely closed it while idle.
 		w.drop()
 		return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
 	}
@@ -230,14 +244,33 @@ func protoIf(code int) int {
 	return 0
 }
 
-// readers holds the buffers workers parse responses with; a worker holds
-// one only while a response is arriving.
-var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+// readers holds the buffers workers parse responses with, and chunks the
+// buffers the first bytes of a response are read into; a worker holds them
+// only while a response is arriving.
+var (
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+	chunks  = sync.Pool{New: func() any { b := make([]byte, 4<<10); return &b }}
+)
 
-func getReader(c net.Conn) *bufio.Reader {
+func getReader(r io.Reader) *bufio.Reader {
 	br := readers.Get().(*bufio.Reader)
-	br.Reset(c)
+	br.Reset(r)
 	return br
+}
+
+// prefixed reads data, then rest.
+type prefixed struct {
+	data []byte
+	rest io.Reader
+}
+
+func (p *prefixed) Read(b []byte) (int, error) {
+	if len(p.data) > 0 {
+		n := copy(b, p.data)
+		p.data = p.data[n:]
+		return n, nil
+	}
+	return p.rest.Read(b)
 }
 
 func (w *h1Worker) releaseReader() {
@@ -256,7 +289,8 @@ func (w *h1Worker) dial(ctx context.Context) error {
 		w.c.conns.dialErrors.Add(1)
 		return err
 	}
-	w.conn = w.c.conns.wrap(conn)
+	w.cc = w.c.conns.wrap(conn)
+	w.conn = w.cc
 	w.ready = newReadyWaiter(conn)
 	if w.ready == nil {
 		w.br = bufio.NewReaderSize(w.conn, 4<<10)

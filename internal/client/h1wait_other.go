@@ -4,9 +4,9 @@ package client
 
 import "net"
 
-// readyWaiter is not available here: workers read with their buffer.
+// readyWaiter is not available here: workers read with their own buffer.
 type readyWaiter struct{}
 
 func newReadyWaiter(net.Conn) *readyWaiter { return nil }
 
-func (*readyWaiter) wait() error { return nil }
+func (*readyWaiter) read([]byte) (int, error) { return 0, nil }
