@@ -57,6 +57,7 @@ func runDemo(parent context.Context, env Env, jsonOut string, quiet bool) error 
 	if err != nil {
 		return err
 	}
+	tuneForLoad(env)
 	defer out.Close()
 	ctx, stop := interruptible(parent, env)
 	defer stop()

@@ -4,7 +4,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
+
+	"github.com/surgeload/surge/internal/selfcheck"
 
 	"golang.org/x/term"
 )
@@ -48,5 +51,18 @@ func OSEnv() Env {
 		},
 		Executable: os.Executable,
 		Exit:       os.Exit,
+	}
+}
+
+// tuneForLoad gives the Go scheduler two Ps per CPU for load generation,
+// unless the user set GOMAXPROCS. Sending a request is mostly a system call
+// (a loopback write runs the receiver's TCP stack too), and a P held by a
+// thread in a system call leaves goroutines with an answer waiting: on a
+// 16-core machine, 2 pinned cores sent 139k req/s with one P per core and
+// 169-176k with two (bench/scaling.sh, in the closing note of issue 2).
+// surge's CPU figures stay a share of the real CPUs (selfcheck.Cores).
+func tuneForLoad(env Env) {
+	if env.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(2 * selfcheck.Cores())
 	}
 }

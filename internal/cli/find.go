@@ -241,6 +241,7 @@ func runFind(parent context.Context, env Env, sp *findSpec, quiet bool, jsonOut 
 	if err != nil {
 		return err
 	}
+	tuneForLoad(env)
 	defer out.Close()
 	ctx, stop := interruptible(parent, env)
 	defer stop()

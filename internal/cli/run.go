@@ -101,6 +101,7 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 
 	// Everything is valid: from here on requests are sent.
 	ctx, stop := interruptible(cmd.Context(), env)
+	tuneForLoad(env)
 	defer stop()
 	var prog *report.Progress
 	opts := runner.Options{Request: req, Client: ccfg, Plan: plan, Thresholds: thresholds}

@@ -23,6 +23,15 @@ const (
 	MaxSchedLag = 10 * time.Millisecond
 )
 
+// cores is the number of CPUs surge may use, as the Go runtime first saw
+// it (GOMAXPROCS at start-up, which follows the CPU affinity and a cgroup
+// CPU limit). It is read before the CLI raises GOMAXPROCS for load
+// generation, so utilization is a share of real CPUs.
+var cores = runtime.GOMAXPROCS(0)
+
+// Cores returns the number of CPUs surge may use.
+func Cores() int { return cores }
+
 // Monitor measures surge's CPU use and scheduling lag between Start and
 // Stop. Its methods are safe for concurrent use.
 type Monitor struct {
@@ -78,7 +87,7 @@ func (m *Monitor) probe() {
 // Report is what a Monitor measured.
 type Report struct {
 	Wall  time.Duration // time measured
-	Cores int           // cores available to surge (GOMAXPROCS)
+	Cores int           // CPUs available to surge (see Cores)
 	// CPU is the CPU time surge used; CPUKnown is false on platforms
 	// where it cannot be read.
 	CPU      time.Duration
@@ -113,7 +122,7 @@ func (r Report) Warnings() []string {
 
 // Snapshot returns the measurements so far without stopping.
 func (m *Monitor) Snapshot() Report {
-	r := Report{Wall: time.Since(m.start), Cores: runtime.GOMAXPROCS(0)}
+	r := Report{Wall: time.Since(m.start), Cores: cores}
 	if cpu, ok := cpuTime(); ok && m.cpuOK {
 		r.CPU, r.CPUKnown = cpu-m.cpuStart, true
 	}
