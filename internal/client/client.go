@@ -57,6 +57,7 @@ type Client struct {
 	cfg   Config
 	tr    *http.Transport
 	conns *connStats
+	dial  *dialer
 
 	runID string // distinguishes this client's {{id}} values
 
@@ -70,12 +71,12 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("request timeout must be positive")
 	}
 	stats := newConnStats()
-	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
+	dialer := newDialer(cfg.Timeout)
 	tr := &http.Transport{
 		Proxy: nil, // load goes straight to the target, never through a proxy
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			stats.dials.Add(1)
-			c, err := dialer.DialContext(ctx, network, addr)
+			c, err := dialer.dial(ctx, network, addr)
 			if err != nil {
 				stats.dialErrors.Add(1)
 				return nil, err
@@ -107,7 +108,7 @@ func New(cfg Config) (*Client, error) {
 		p.SetHTTP2(true)
 	}
 	tr.Protocols = &p
-	return &Client{cfg: cfg, tr: tr, conns: stats, runID: newRunID(), wires: make(map[*Request][]byte)}, nil
+	return &Client{cfg: cfg, tr: tr, conns: stats, dial: dialer, runID: newRunID(), wires: make(map[*Request][]byte)}, nil
 }
 
 // Close closes every connection the Client opened. Call it when no request

@@ -171,7 +171,9 @@ func (w *h1Worker) Do(ctx context.Context) Result {
 	return res
 }
 
-func (w *h1Worker) try(ctx context.Context) (res Result, retry bool) {
+// try sends the request, waits for the first bytes of the answer and has
+// receive parse them.
+func (w *h1Worker) try(ctx context.Context) (Result, bool) {
 	if w.conn == nil {
 		if err := w.dial(ctx); err != nil {
 			return Result{Class: classify(err, ctx.Err() != nil)}, false
@@ -179,37 +181,51 @@ func (w *h1Worker) try(ctx context.Context) (res Result, retry bool) {
 	}
 	reused := w.reused
 	w.reused = true
+	if err := w.send(); err != nil {
+		return w.failBeforeAnswer(ctx, err, reused)
+	}
+	if w.ready == nil {
+		return w.receive(ctx, reused)
+	}
+	// Wait without a buffer; take one only once the answer is here.
+	chunk, n, err := w.ready.read()
+	if err != nil {
+		return w.failBeforeAnswer(ctx, err, reused)
+	}
+	w.startReading(chunk, n)
+	res, retry := w.receive(ctx, reused)
+	w.releaseReader()
+	w.first = prefixed{}
+	chunks.Put(chunk)
+	return res, retry
+}
+
+// send writes the request, with the deadline for the whole exchange.
+func (w *h1Worker) send() error {
 	w.conn.SetDeadline(time.Now().Add(w.c.cfg.Timeout))
-	if _, err := w.conn.Write(w.wire); err != nil {
-		w.drop()
-		return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
-	}
-	if w.ready != nil {
-		// Wait without a buffer; take one only once the answer is here.
-		chunk := chunks.Get().(*[]byte)
-		n, err := w.ready.read(*chunk)
-		if err != nil || n == 0 {
-			chunks.Put(chunk)
-			if err == nil {
-				err = io.EOF
-			}
-			// Not one byte of a response: on a reused connection the
-			// server most likely closed it while idle.
-			w.drop()
-			return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
-		}
-		w.cc.in.Add(int64(n))
-		w.first = prefixed{data: (*chunk)[:n], rest: w.conn}
-		w.br = getReader(&w.first)
-		defer func() {
-			w.releaseReader()
-			w.first = prefixed{}
-			chunks.Put(chunk)
-		}()
-	}
+	_, err := w.conn.Write(w.wire)
+	return err
+}
+
+// startReading sets w.br to read the n bytes of chunk, then the connection.
+func (w *h1Worker) startReading(chunk *[]byte, n int) {
+	w.cc.in.Add(int64(n))
+	w.first = prefixed{data: (*chunk)[:n], rest: w.conn}
+	w.br = getReader(&w.first)
+}
+
+// failBeforeAnswer drops the connection after an error that came before one
+// byte of a response. On a reused connection the server most likely closed
+// it while idle: an idempotent request may then be retried.
+func (w *h1Worker) failBeforeAnswer(ctx context.Context, err error, reused bool) (Result, bool) {
+	w.drop()
+	return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
+}
+
+// receive parses the response from w.br and checks it.
+func (w *h1Worker) receive(ctx context.Context, reused bool) (Result, bool) {
 	if _, err := w.br.Peek(1); err != nil {
-		w.drop()
-		return Result{Class: classify(err, ctx.Err() != nil)}, reused && idempotent(w.method)
+		return w.failBeforeAnswer(ctx, err, reused)
 	}
 	var sink io.Writer
 	if w.r.needsBody {
@@ -226,7 +242,7 @@ func (w *h1Worker) try(ctx context.Context) (res Result, retry bool) {
 		// the connection cannot be trusted for the next request.
 		w.drop()
 	}
-	res = Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1}
+	res := Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1}
 	if res.Class == OK && len(w.r.Checks) > 0 {
 		var ok bool
 		if ok, w.scratch = w.r.checkResponse(res.Code, w.body.buf, &w.v, w.scratch); !ok {
@@ -283,8 +299,7 @@ func (w *h1Worker) releaseReader() {
 
 func (w *h1Worker) dial(ctx context.Context) error {
 	w.c.conns.dials.Add(1)
-	d := net.Dialer{Timeout: w.c.cfg.Timeout, KeepAlive: 30 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", w.addr)
+	conn, err := w.c.dial.dial(ctx, "tcp", w.addr)
 	if err != nil {
 		w.c.conns.dialErrors.Add(1)
 		return err

@@ -9,4 +9,4 @@ type readyWaiter struct{}
 
 func newReadyWaiter(net.Conn) *readyWaiter { return nil }
 
-func (*readyWaiter) read([]byte) (int, error) { return 0, nil }
+func (*readyWaiter) read() (*[]byte, int, error) { return nil, 0, nil }

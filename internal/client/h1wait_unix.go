@@ -12,18 +12,18 @@ import (
 )
 
 // readyWaiter reads the first bytes of a response straight from the
-// socket through the poller, into a buffer the caller takes from a pool
-// only for the length of the response: a worker waiting for a slow answer
-// holds no read buffer, which keeps 10 000 users within tens of MB. (It
-// must try a read before waiting, as net.Conn.Read does: the poller forgets
-// a readiness that came before the wait, so an answer that is already there
-// would otherwise be waited for until the deadline.)
+// socket through the poller, into a chunk it takes from the pool only when
+// the socket has something to read: a worker waiting for a slow answer holds
+// no buffer, which keeps 10 000 users within tens of MB. (It tries a read
+// before waiting, as net.Conn.Read does: the poller forgets a readiness that
+// came before the wait, so an answer already there would otherwise be waited
+// for until the deadline.)
 type readyWaiter struct {
-	rc  syscall.RawConn
-	buf []byte
-	n   int
-	err error
-	fn  func(fd uintptr) bool
+	rc    syscall.RawConn
+	chunk *[]byte
+	n     int
+	err   error
+	fn    func(fd uintptr) bool
 }
 
 func newReadyWaiter(c net.Conn) *readyWaiter {
@@ -37,31 +37,39 @@ func newReadyWaiter(c net.Conn) *readyWaiter {
 	}
 	w := &readyWaiter{rc: rc}
 	w.fn = func(fd uintptr) bool {
-		n, err := unix.Read(int(fd), w.buf)
+		chunk := chunks.Get().(*[]byte)
+		n, err := unix.Read(int(fd), *chunk)
 		for errors.Is(err, unix.EINTR) {
-			n, err = unix.Read(int(fd), w.buf)
+			n, err = unix.Read(int(fd), *chunk)
 		}
 		switch {
 		case errors.Is(err, unix.EAGAIN):
-			return false // woken early: wait again
+			chunks.Put(chunk)
+			return false // nothing yet: wait
 		case err != nil:
 			w.err = err
 		case n == 0:
 			w.err = io.EOF
 		}
-		w.n = max(n, 0)
+		if w.err != nil {
+			chunks.Put(chunk)
+			return true
+		}
+		w.chunk, w.n = chunk, n
 		return true
 	}
 	return w
 }
 
 // read waits for the socket to become readable (or its read deadline to
-// pass) and reads what is there into buf.
-func (w *readyWaiter) read(buf []byte) (int, error) {
-	w.buf, w.n, w.err = buf, 0, nil
+// pass) and reads what is there into a chunk from the pool, which the
+// caller puts back. On an error no chunk is returned.
+func (w *readyWaiter) read() (*[]byte, int, error) {
+	w.chunk, w.n, w.err = nil, 0, nil
 	if err := w.rc.Read(w.fn); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	w.buf = nil
-	return w.n, w.err
+	chunk := w.chunk
+	w.chunk = nil
+	return chunk, w.n, w.err
 }

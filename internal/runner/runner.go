@@ -29,12 +29,12 @@ import (
 const MaxPoints = 3600
 
 // trimUsers is the number of users from which a run returns memory to
-// the OS once all of them are running. While thousands of users dial at
-// once their goroutine stacks grow (the dial path is deep); they shrink only
-// at a garbage collection (and, measured, not at the first one), and surge
-// allocates too little per request for collections to come soon. Three
-// collections, one per second once every user runs, bring a 10 000-user
-// run from ~100 MB to ~70 MB resident.
+// the OS once all of them are running. While thousands of users connect at
+// once, the heap and the stacks of the goroutines that dial grow; Go gives
+// that memory back to the OS only slowly, and surge allocates too little per
+// request for collections to come soon. Three collections, one per second
+// once every user runs, bring a 10 000-user run from ~96 MB to ~83 MB
+// resident.
 const trimUsers = 1000
 
 // Options is one load test.
