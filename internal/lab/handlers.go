@@ -9,14 +9,15 @@ import (
 	"time"
 )
 
-// fastBody holds the bytes /fast answers with: "okok…", cut to size.
-var fastBody = func() []byte {
+// fastBody holds the bytes /fast answers with: "okok…", cut to size. It is
+// made on first use, not in every surge process.
+var fastBody = sync.OnceValue(func() []byte {
 	b := make([]byte, maxSize)
 	for i := range b {
 		b[i] = "ok"[i%2]
 	}
 	return b
-}()
+})
 
 // handleFast answers at once with size bytes.
 func (s *Server) handleFast(w http.ResponseWriter, r *http.Request) {
@@ -27,7 +28,7 @@ func (s *Server) handleFast(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-	_, _ = w.Write(fastBody[:size]) // a client gone away is not the lab's error
+	_, _ = w.Write(fastBody()[:size]) // a client gone away is not the lab's error
 }
 
 // handleSlow sleeps ms with unlimited concurrency, then answers 200: a slow
