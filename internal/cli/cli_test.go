@@ -83,3 +83,20 @@ func TestPanicBecomesExitOne(t *testing.T) {
 type panicWriter struct{}
 
 func (panicWriter) Write([]byte) (int, error) { panic("boom") }
+
+// A file where a URL goes is refused with one line naming it, exit 2, for
+// run and find alike (nothing can have been sent: there is no target).
+func TestScenarioFileIsRefusedClearly(t *testing.T) {
+	file := t.TempDir() + "/scenario.yaml"
+	if err := os.WriteFile(file, []byte("requests: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"run", "find"} {
+		env, _, stderr := testEnv()
+		code := Main(context.Background(), env, []string{cmd, "-q", file})
+		msg := strings.TrimSpace(stderr.String())
+		if code != ExitUsage || strings.Count(msg, "\n") != 0 || !strings.Contains(msg, file+" is a file") {
+			t.Errorf("surge %s FILE: exit %d, stderr %q: want 2 and one line naming the file", cmd, code, msg)
+		}
+	}
+}

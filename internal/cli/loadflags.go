@@ -54,6 +54,11 @@ func (f *loadFlags) register(fs *pflag.FlagSet, thresholdHelp string) {
 
 // request builds the request template from the flags and the URL.
 func (f *loadFlags) request(rawURL string) (*client.Request, error) {
+	if !strings.Contains(rawURL, "://") {
+		if st, err := os.Stat(rawURL); err == nil && st.Mode().IsRegular() {
+			return nil, usagef("%s is a file, and scenario files are not supported yet: give the target as a URL, e.g. http://127.0.0.1:8080/path", rawURL)
+		}
+	}
 	h := http.Header{}
 	for _, line := range f.headers {
 		name, value, ok := strings.Cut(line, ":")
