@@ -171,7 +171,7 @@ func TestParseRejects(t *testing.T) {
 	}{
 		{"prom", nil, "want prom=URL, pid=N or cgroup=PATH"},
 		{"http://127.0.0.1/metrics", nil, "want prom=URL"},
-		{"prom=ftp://x", nil, "want prom=http://host:port/metrics"},
+		{"prom=ftp://127.0.0.1/metrics", nil, "want prom=http://host:port/metrics"},
 		{"prom=http://127.0.0.1:1/metrics", []string{"bad name!"}, "want NAME or NAME{"},
 		{"prom=http://127.0.0.1:1/metrics", []string{`x{n=20}`}, "bad label matcher"},
 		{"pid=abc", nil, "want pid=N"},
