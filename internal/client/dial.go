@@ -6,11 +6,12 @@ import (
 	"time"
 )
 
-// maxDialing bounds the TCP connections the HTTP/1.1 path opens at once.
+// maxDialing bounds the TCP connections a Client opens at once.
 const maxDialing = 1024
 
-// dialer opens the HTTP/1.1 path's connections, each on a short-lived
-// goroutine of its own, at most maxDialing at once.
+// dialer opens a Client's connections (the HTTP/1.1 fast path's and the
+// net/http transport's), each on a short-lived goroutine of its own, at
+// most maxDialing at once.
 //
 // Dialing is deep in the standard library: a goroutine that dials grows its
 // stack to 8 KB, and keeps it until a garbage collection shrinks it, which

@@ -14,7 +14,7 @@ import (
 // readyWaiter reads the first bytes of a response straight from the
 // socket through the poller, into a chunk it takes from the pool only when
 // the socket has something to read: a worker waiting for a slow answer holds
-// no buffer, which keeps 10 000 users within tens of MB. (It tries a read
+// no buffer (4 KB per waiting user saved, 38 MB at 10 000). (It tries a read
 // before waiting, as net.Conn.Read does: the poller forgets a readiness that
 // came before the wait, so an answer already there would otherwise be waited
 // for until the deadline.)
