@@ -63,6 +63,9 @@ type Client struct {
 
 	wireMu sync.Mutex
 	wires  map[*Request][]byte // serialized requests of the fast path
+
+	lp      loopSet // the event loops of the fast path, where there are some
+	targets targets // the fast path's resolved addresses
 }
 
 // New builds a Client.
@@ -114,6 +117,7 @@ func New(cfg Config) (*Client, error) {
 // Close closes every connection the Client opened. Call it when no request
 // is in flight any more.
 func (c *Client) Close() {
+	c.stopLoops()
 	c.tr.CloseIdleConnections()
 	c.conns.closeAll()
 }
@@ -130,6 +134,8 @@ type ConnStats struct {
 // Conns returns connection and byte counts so far.
 func (c *Client) Conns() ConnStats {
 	in, out, open := c.conns.totals()
+	li, lo, lopen := c.loopTotals()
+	in, out, open = in+li, out+lo, open+lopen
 	return ConnStats{
 		Dials:      c.conns.dials.Load(),
 		DialErrors: c.conns.dialErrors.Load(),
@@ -158,13 +164,26 @@ type Sender interface {
 // userAgent is sent unless the request sets its own.
 var userAgent = "surge/" + buildinfo.Version
 
+// Starter is a Sender that can also run a request without a goroutine
+// waiting for it: Start sends one request and returns at once; done is
+// called with the outcome, once, on a goroutine of the Client's. Like Do,
+// one request at a time.
+type Starter interface {
+	Sender
+	Start(ctx context.Context, done func(Result))
+}
+
 // NewSender returns a Sender for r, for the given worker (its number is
-// the {{user}} template variable). Plain http:// URLs spoken in HTTP/1.1
-// take a fast path that owns its connection; everything else (TLS, HTTP/2)
-// goes through net/http's Transport.
+// the {{user}} template variable). On Linux, plain http:// URLs spoken in
+// HTTP/1.1 take a fast path: each sender owns a keep-alive connection, run
+// by one of the Client's event loops (one per CPU), and is a Starter.
+// Everything else (TLS, HTTP/2, other systems) goes through net/http's
+// Transport.
 func (c *Client) NewSender(r *Request, worker int) Sender {
 	if r.URL.Scheme == "http" && c.cfg.Protocol != HTTP2 {
-		return c.newH1Worker(r, worker)
+		if s := c.newLoopSender(r, worker); s != nil {
+			return s
+		}
 	}
 	return c.newStdWorker(r, worker)
 }

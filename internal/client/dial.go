@@ -6,12 +6,14 @@ import (
 	"time"
 )
 
-// maxDialing bounds the TCP connections a Client opens at once.
+// maxDialing bounds the TCP connections a Client opens at once (through
+// net/http, and across all its event loops).
 const maxDialing = 1024
 
-// dialer opens a Client's connections (the HTTP/1.1 fast path's and the
-// net/http transport's), each on a short-lived goroutine of its own, at
-// most maxDialing at once.
+// dialer opens the net/http transport's connections (and the probe
+// connection that picks among a name's addresses for the event loops,
+// which connect on their own), each on a short-lived goroutine of its own,
+// at most maxDialing at once.
 //
 // Dialing is deep in the standard library: a goroutine that dials grows its
 // stack to 8 KB, and keeps it until a garbage collection shrinks it, which

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -15,7 +14,7 @@ var ErrMalformed = errors.New("malformed HTTP response")
 // maxHeadBytes bounds the size of a response head.
 const maxHeadBytes = 1 << 20
 
-// h1Response is what readResponse learns about one response.
+// h1Response is what the parser learns about one response.
 type h1Response struct {
 	code    int
 	close   bool  // the connection cannot carry another request
@@ -30,167 +29,214 @@ type framing struct {
 	keepAlive bool // Connection: keep-alive (for HTTP/1.0)
 }
 
-// readResponse reads one HTTP/1.x response from br, body included (copied
-// to body when it is not nil, else discarded). It does not allocate in the
-// common case: the status line and headers are parsed as slices of br's
-// buffer, and only Content-Length, Transfer-Encoding and Connection are
-// looked at. head reports whether the request was a HEAD.
-func readResponse(br *bufio.Reader, head bool, body io.Writer) (h1Response, error) {
-	for {
-		r, f, err := readHead(br)
-		if err != nil {
-			return r, err
-		}
-		if r.code >= 100 && r.code < 200 {
-			if r.code == 101 {
-				return r, fmt.Errorf("%w: unexpected 101 Switching Protocols", ErrMalformed)
-			}
-			continue // 100 Continue, 103 Early Hints: the real answer follows
-		}
-		r.bodyLen, err = readBody(br, &r, f, head, body)
-		return r, err
-	}
+// maxChunkLine bounds a chunk-size line.
+const maxChunkLine = 4 << 10
+
+// pstate is where the parser is in a response.
+type pstate uint8
+
+const (
+	sStatus     pstate = iota // the status line
+	sHeader                   // header lines, up to the empty one
+	sBody                     // left bytes of a Content-Length body
+	sChunkSize                // a chunk-size line
+	sChunkData                // left bytes of a chunk
+	sChunkEnd                 // the CR LF after a chunk
+	sTrailer                  // trailer lines, up to the empty one
+	sUntilClose               // a body without framing: to the end of the connection
+	sDone                     // the response is complete
+)
+
+// h1Parser parses one HTTP/1.x response handed to it in pieces as they
+// come off the socket, so that a connection waiting for more of a response
+// needs no goroutine and no buffer of its own. It handles chunked bodies,
+// Connection: close, HTTP/1.0, interim 1xx and bodiless statuses the way
+// net/http does. It does not allocate in the common case: lines are parsed
+// where they lie in the piece, and only a line cut by the end of a piece is
+// copied. Only Content-Length, Transfer-Encoding and Connection are looked
+// at.
+type h1Parser struct {
+	head    bool      // the request was a HEAD
+	body    io.Writer // receives the body; nil discards it
+	state   pstate
+	resp    h1Response
+	f       framing
+	http10  bool
+	first   bool   // the next header line is the first of the head
+	total   int    // bytes of the head so far
+	left    int64  // bytes left of the body or of the current chunk
+	seen    bool   // a byte of the response has arrived
+	partial []byte // a line cut by the end of a piece
 }
 
-func readHead(br *bufio.Reader) (r h1Response, f framing, err error) {
-	line, err := readLine(br)
-	if err != nil {
-		return r, f, err
+// reset readies p for the response to the next request.
+func (p *h1Parser) reset(head bool, body io.Writer) {
+	partial := p.partial[:0]
+	if cap(partial) > maxChunkLine {
+		partial = nil // a long head was cut: do not keep its buffer
 	}
-	// HTTP/1.1 200 OK
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' ||
-		(line[7] != '0' && line[7] != '1') || len(line) > 12 && line[12] != ' ' {
-		return r, f, fmt.Errorf("%w: bad status line %q", ErrMalformed, clip(line))
-	}
-	http10 := line[7] == '0'
-	for _, c := range line[9:12] {
-		if c < '0' || c > '9' {
-			return r, f, fmt.Errorf("%w: bad status code in %q", ErrMalformed, clip(line))
-		}
-		r.code = r.code*10 + int(c-'0')
-	}
-	if r.code < 100 {
-		return r, f, fmt.Errorf("%w: bad status code in %q", ErrMalformed, clip(line))
-	}
-	total := len(line)
-	for first := true; ; first = false {
-		line, err := readLine(br)
-		if err != nil {
-			return r, f, unexpected(err)
-		}
-		if len(line) == 0 {
-			break
-		}
-		if total += len(line); total > maxHeadBytes {
-			return r, f, fmt.Errorf("%w: response head larger than %d bytes", ErrMalformed, maxHeadBytes)
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if first || !isFieldValue(line) {
-				return r, f, fmt.Errorf("%w: bad continuation line %q", ErrMalformed, clip(line))
-			}
-			continue // obsolete line folding: continues a header we ignore
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !isToken(line[:colon]) || !isFieldValue(line[colon+1:]) {
-			return r, f, fmt.Errorf("%w: bad header line %q", ErrMalformed, clip(line))
-		}
-		name, value := line[:colon], bytes.TrimSpace(line[colon+1:])
-		switch {
-		case equalFold(name, "content-length"):
-			n, ok := parseLength(value)
-			if !ok || f.hasLength && n != f.length {
-				return r, f, fmt.Errorf("%w: bad Content-Length %q", ErrMalformed, clip(value))
-			}
-			f.hasLength, f.length = true, n
-		case equalFold(name, "transfer-encoding") && !http10: // HTTP/1.0 has no transfer codings
-			// chunked is the only coding a client must decode, and it is
-			// always the last one applied.
-			if !lastToken(value, "chunked") {
-				return r, f, fmt.Errorf("%w: unsupported Transfer-Encoding %q", ErrMalformed, clip(value))
-			}
-			f.chunked = true
-		case equalFold(name, "connection"):
-			r.close = r.close || hasToken(value, "close")
-			f.keepAlive = f.keepAlive || hasToken(value, "keep-alive")
-		}
-	}
-	if http10 && !f.keepAlive {
-		r.close = true
-	}
-	if f.chunked {
-		f.hasLength = false // chunked wins over a stray Content-Length
-	}
-	return r, f, nil
+	*p = h1Parser{head: head, body: body, partial: partial}
 }
 
-// readBody reads the body framed by f and returns its length.
-func readBody(br *bufio.Reader, r *h1Response, f framing, head bool, body io.Writer) (int64, error) {
+// feed parses the next piece of the response. It returns how many bytes
+// of b belong to the response and whether the response is now complete;
+// bytes after n belong to no response. After an error the connection
+// cannot be trusted.
+func (p *h1Parser) feed(b []byte) (n int, done bool, err error) {
+	if len(b) > 0 {
+		p.seen = true
+	}
+	for n < len(b) {
+		switch p.state {
+		case sBody, sChunkData:
+			k := int(min(p.left, int64(len(b)-n)))
+			p.write(b[n : n+k])
+			p.left -= int64(k)
+			n += k
+			if p.left > 0 {
+				break
+			}
+			if p.state == sBody {
+				p.state = sDone
+				return n, true, nil
+			}
+			p.state = sChunkEnd
+		case sUntilClose:
+			p.write(b[n:])
+			n = len(b)
+		case sDone:
+			return n, true, nil
+		default:
+			line, k, err := p.line(b[n:])
+			n += k
+			if err != nil || line == nil {
+				return n, false, err
+			}
+			if err := p.onLine(line); err != nil {
+				return n, false, err
+			}
+			if p.state == sDone {
+				return n, true, nil
+			}
+		}
+	}
+	return n, false, nil
+}
+
+// end tells the parser that the connection was closed. It returns nil
+// when that completed the response (a body that runs to the close),
+// io.EOF when no byte of a response had arrived, and
+// io.ErrUnexpectedEOF when the response was cut short.
+func (p *h1Parser) end() error {
 	switch {
-	case head || r.code == 204 || r.code == 304:
-		return 0, nil
-	case f.chunked:
-		return readChunked(br, body)
-	case f.hasLength:
-		return copyN(br, body, f.length)
+	case p.state == sUntilClose, p.state == sDone:
+		p.state = sDone
+		return nil
+	case !p.seen:
+		return io.EOF
 	}
-	// No framing: the body runs to the end of the connection.
-	r.close = true
-	if body == nil {
-		body = io.Discard
-	}
-	return io.Copy(body, br)
+	return io.ErrUnexpectedEOF
 }
 
-// readChunked reads a chunked body and its trailers. Chunk framing lines
-// must end in CR LF, as net/http requires.
-func readChunked(br *bufio.Reader, body io.Writer) (int64, error) {
-	var total int64
-	for {
-		line, err := readChunkLine(br)
+func (p *h1Parser) write(b []byte) {
+	p.resp.bodyLen += int64(len(b))
+	if p.body != nil && len(b) > 0 {
+		p.body.Write(b)
+	}
+}
+
+// line returns the next line of b, LF included, joined to what earlier
+// pieces left. When b ends before the line does, line is nil and b is
+// kept.
+func (p *h1Parser) line(b []byte) (line []byte, n int, err error) {
+	limit := maxChunkLine
+	if p.state == sStatus || p.state == sHeader || p.state == sTrailer {
+		limit = maxHeadBytes
+	}
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		if len(p.partial)+len(b) > limit {
+			return nil, len(b), p.tooLong()
+		}
+		p.partial = append(p.partial, b...)
+		return nil, len(b), nil
+	}
+	line = b[:i+1]
+	if len(p.partial) > 0 {
+		if len(p.partial)+len(line) > limit {
+			return nil, i + 1, p.tooLong()
+		}
+		p.partial = append(p.partial, line...)
+		line = p.partial
+		p.partial = p.partial[:0]
+	}
+	return line, i + 1, nil
+}
+
+func (p *h1Parser) tooLong() error {
+	if p.state == sChunkSize || p.state == sChunkEnd {
+		return fmt.Errorf("%w: chunk header too long", ErrMalformed)
+	}
+	return fmt.Errorf("%w: response head larger than %d bytes", ErrMalformed, maxHeadBytes)
+}
+
+// onLine handles one complete line, LF included.
+func (p *h1Parser) onLine(line []byte) error {
+	switch p.state {
+	case sStatus:
+		return p.statusLine(headLine(line))
+	case sHeader:
+		return p.headerLine(headLine(line))
+	case sChunkSize:
+		l, err := chunkLine(line)
 		if err != nil {
-			return total, err
+			return err
 		}
-		if i := bytes.IndexByte(line, ';'); i >= 0 {
-			line = line[:i] // chunk extensions are ignored
+		if i := bytes.IndexByte(l, ';'); i >= 0 {
+			l = l[:i] // chunk extensions are ignored
 		}
-		size, ok := parseHex(bytes.TrimRight(line, " \t"))
+		size, ok := parseHex(bytes.TrimRight(l, " \t"))
 		if !ok {
-			return total, fmt.Errorf("%w: bad chunk size %q", ErrMalformed, clip(line))
+			return fmt.Errorf("%w: bad chunk size %q", ErrMalformed, clip(l))
 		}
 		if size == 0 {
-			break
+			p.state = sTrailer
+		} else {
+			p.state, p.left = sChunkData, size
 		}
-		n, err := copyN(br, body, size)
-		total += n
+	case sChunkEnd:
+		l, err := chunkLine(line)
 		if err != nil {
-			return total, err
+			return err
 		}
-		if crlf, err := readChunkLine(br); err != nil || len(crlf) != 0 {
-			if err != nil {
-				return total, err
-			}
-			return total, fmt.Errorf("%w: chunk not followed by CR LF", ErrMalformed)
+		if len(l) != 0 {
+			return fmt.Errorf("%w: chunk not followed by CR LF", ErrMalformed)
+		}
+		p.state = sChunkSize
+	case sTrailer:
+		l, err := chunkLine(line)
+		if err != nil {
+			return err
+		}
+		if len(l) == 0 {
+			p.state = sDone
 		}
 	}
-	for { // trailers, up to the empty line
-		line, err := readChunkLine(br)
-		if err != nil {
-			return total, err
-		}
-		if len(line) == 0 {
-			return total, nil
-		}
-	}
+	return nil
 }
 
-// readChunkLine reads a chunk framing line, which must end in CR LF.
-func readChunkLine(br *bufio.Reader) ([]byte, error) {
-	line, err := br.ReadSlice('\n')
+// headLine strips a head line's LF and the CR before it, if any.
+func headLine(line []byte) []byte {
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line
+}
+
+// chunkLine strips a chunk framing line's CR LF, which net/http requires.
+func chunkLine(line []byte) ([]byte, error) {
 	switch {
-	case errors.Is(err, bufio.ErrBufferFull):
-		return nil, fmt.Errorf("%w: chunk header too long", ErrMalformed)
-	case err != nil:
-		return nil, unexpected(err)
 	case len(line) < 2 || line[len(line)-2] != '\r':
 		return nil, fmt.Errorf("%w: chunk line ends with a bare LF", ErrMalformed)
 	case bytes.IndexByte(line[:len(line)-2], '\r') >= 0:
@@ -199,61 +245,100 @@ func readChunkLine(br *bufio.Reader) ([]byte, error) {
 	return line[:len(line)-2], nil
 }
 
-// copyN moves exactly n body bytes from br to body (or discards them).
-func copyN(br *bufio.Reader, body io.Writer, n int64) (int64, error) {
-	var got int64
-	var err error
-	if body == nil {
-		var d int
-		for got < n && err == nil {
-			step := min(n-got, 1<<30)
-			d, err = br.Discard(int(step))
-			got += int64(d)
+// statusLine parses "HTTP/1.1 200 OK".
+func (p *h1Parser) statusLine(line []byte) error {
+	p.resp, p.f = h1Response{bodyLen: p.resp.bodyLen}, framing{}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' ||
+		(line[7] != '0' && line[7] != '1') || len(line) > 12 && line[12] != ' ' {
+		return fmt.Errorf("%w: bad status line %q", ErrMalformed, clip(line))
+	}
+	p.http10 = line[7] == '0'
+	code := 0
+	for _, c := range line[9:12] {
+		if c < '0' || c > '9' {
+			return fmt.Errorf("%w: bad status code in %q", ErrMalformed, clip(line))
 		}
-	} else {
-		got, err = io.CopyN(body, br, n)
+		code = code*10 + int(c-'0')
 	}
-	if err != nil {
-		return got, unexpected(err)
+	if code < 100 {
+		return fmt.Errorf("%w: bad status code in %q", ErrMalformed, clip(line))
 	}
-	return got, nil
+	p.resp.code = code
+	p.state, p.first, p.total = sHeader, true, len(line)
+	return nil
 }
 
-// readLine returns the next line without its CR LF, as a slice of br's
-// buffer valid until the next read. A line longer than the buffer is
-// consumed whole and returned truncated: only the headers surge reads
-// matter, and none of them is that long.
-func readLine(br *bufio.Reader) ([]byte, error) {
-	line, err := br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = br.ReadSlice('\n')
-		}
-		if err != nil {
-			return nil, err
-		}
-		return []byte("X-Surge-Long: skipped"), nil
+// headerLine handles a header line, or the empty line that ends the head.
+func (p *h1Parser) headerLine(line []byte) error {
+	first := p.first
+	p.first = false
+	if len(line) == 0 {
+		return p.endHead()
 	}
-	if err != nil {
-		if len(line) > 0 && errors.Is(err, io.EOF) {
-			return nil, io.ErrUnexpectedEOF
+	if p.total += len(line); p.total > maxHeadBytes {
+		return fmt.Errorf("%w: response head larger than %d bytes", ErrMalformed, maxHeadBytes)
+	}
+	if line[0] == ' ' || line[0] == '\t' {
+		if first || !isFieldValue(line) {
+			return fmt.Errorf("%w: bad continuation line %q", ErrMalformed, clip(line))
 		}
-		return nil, err
+		return nil // obsolete line folding: continues a header we ignore
 	}
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 || !isToken(line[:colon]) || !isFieldValue(line[colon+1:]) {
+		return fmt.Errorf("%w: bad header line %q", ErrMalformed, clip(line))
 	}
-	return line, nil
+	name, value := line[:colon], bytes.TrimSpace(line[colon+1:])
+	f := &p.f
+	switch {
+	case equalFold(name, "content-length"):
+		n, ok := parseLength(value)
+		if !ok || f.hasLength && n != f.length {
+			return fmt.Errorf("%w: bad Content-Length %q", ErrMalformed, clip(value))
+		}
+		f.hasLength, f.length = true, n
+	case equalFold(name, "transfer-encoding") && !p.http10: // HTTP/1.0 has no transfer codings
+		// chunked is the only coding a client must decode, and it is
+		// always the last one applied.
+		if !lastToken(value, "chunked") {
+			return fmt.Errorf("%w: unsupported Transfer-Encoding %q", ErrMalformed, clip(value))
+		}
+		f.chunked = true
+	case equalFold(name, "connection"):
+		p.resp.close = p.resp.close || hasToken(value, "close")
+		f.keepAlive = f.keepAlive || hasToken(value, "keep-alive")
+	}
+	return nil
 }
 
-// unexpected turns an end of stream inside a response into
-// io.ErrUnexpectedEOF: the response was cut short.
-func unexpected(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.ErrUnexpectedEOF
+// endHead decides, from the head just read, how the body is framed.
+func (p *h1Parser) endHead() error {
+	code := p.resp.code
+	if code >= 100 && code < 200 {
+		if code == 101 {
+			return fmt.Errorf("%w: unexpected 101 Switching Protocols", ErrMalformed)
+		}
+		p.state = sStatus // 100 Continue, 103 Early Hints: the real answer follows
+		return nil
 	}
-	return err
+	if p.http10 && !p.f.keepAlive {
+		p.resp.close = true
+	}
+	switch {
+	case p.head || code == 204 || code == 304:
+		p.state = sDone
+	case p.f.chunked: // chunked wins over a stray Content-Length
+		p.state = sChunkSize
+	case p.f.hasLength && p.f.length == 0:
+		p.state = sDone
+	case p.f.hasLength:
+		p.state, p.left = sBody, p.f.length
+	default:
+		// No framing: the body runs to the end of the connection.
+		p.resp.close = true
+		p.state = sUntilClose
+	}
+	return nil
 }
 
 // isToken reports whether b is an RFC 9110 token (a header name).

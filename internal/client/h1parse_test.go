@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/surgeload/surge/internal/client"
 )
@@ -52,24 +53,33 @@ func TestReadResponse(t *testing.T) {
 		{"cut head", "HTTP/1.1 200 OK\r\nContent-Le", false, 200, false, "", io.ErrUnexpectedEOF},
 		{"cut chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", false, 200, false, "hel", io.ErrUnexpectedEOF},
 	}
+	// The parser is fed what the socket gives: all at once, one byte at a
+	// time (every line and chunk cut), or in halves.
+	pieces := map[string]func(io.Reader) io.Reader{
+		"whole":    func(r io.Reader) io.Reader { return r },
+		"bytewise": iotest.OneByteReader,
+		"halves":   iotest.HalfReader,
+	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var body bytes.Buffer
-			br := bufio.NewReaderSize(strings.NewReader(tc.raw), 4096)
-			code, closeConn, n, err := client.ReadResponse(br, tc.head, &body)
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("error %v, want %v", err, tc.err)
+		for how, cut := range pieces {
+			t.Run(tc.name+"/"+how, func(t *testing.T) {
+				var body bytes.Buffer
+				br := bufio.NewReaderSize(cut(strings.NewReader(tc.raw)), 4096)
+				code, closeConn, n, err := client.ReadResponse(br, tc.head, &body)
+				if tc.err != nil {
+					if !errors.Is(err, tc.err) {
+						t.Fatalf("error %v, want %v", err, tc.err)
+					}
+					return
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("error %v", err)
-			}
-			if code != tc.code || closeConn != tc.close || body.String() != tc.body || n != int64(len(tc.body)) {
-				t.Fatalf("code %d close %v body %q (%d), want %d %v %q", code, closeConn, body.String(), n, tc.code, tc.close, tc.body)
-			}
-		})
+				if err != nil {
+					t.Fatalf("error %v", err)
+				}
+				if code != tc.code || closeConn != tc.close || body.String() != tc.body || n != int64(len(tc.body)) {
+					t.Fatalf("code %d close %v body %q (%d), want %d %v %q", code, closeConn, body.String(), n, tc.code, tc.close, tc.body)
+				}
+			})
+		}
 	}
 }
 

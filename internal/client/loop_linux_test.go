@@ -1,0 +1,238 @@
+//go:build linux
+
+package client_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/surgeload/surge/internal/buildinfo"
+	"github.com/surgeload/surge/internal/client"
+)
+
+// silentListener accepts nothing: connects complete in the kernel's
+// backlog, requests are written into socket buffers, and no answer ever
+// comes.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return "http://" + l.Addr().String()
+}
+
+// fullListener's accept queue is full: a further connect gets no answer
+// to its SYN and stays pending.
+func fullListener(t *testing.T) string {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := unix.Getsockname(fd)
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
+	// Fill the queue: dial until a connect no longer completes.
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			break
+		}
+		t.Cleanup(func() { c.Close() })
+		if i > 16 {
+			t.Skip("the kernel keeps accepting connects past the backlog")
+		}
+	}
+	return "http://" + addr
+}
+
+type outcome struct {
+	i   int
+	res client.Result
+}
+
+func TestWaitingSendersHoldNoGoroutine(t *testing.T) {
+	// 300 requests wait for answers that never come. With one goroutine
+	// per waiting user there would be 300 more goroutines; the event
+	// loops hold them all.
+	const n = 300
+	url := silentListener(t)
+	c := newClient(t, client.Config{Timeout: time.Minute})
+	req := mustRequest(t, "GET", url+"/", nil, "")
+	senders := make([]client.Starter, n)
+	for i := range senders {
+		s, ok := c.NewSender(req, i).(client.Starter)
+		if !ok {
+			t.Fatal("plain HTTP/1.1 sender is not a Starter on Linux")
+		}
+		senders[i] = s
+	}
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan outcome, n)
+	for i, s := range senders {
+		s.Start(ctx, func(r client.Result) { done <- outcome{i, r} })
+	}
+	// Wait until every request is on the wire.
+	wire := int64(len("GET / HTTP/1.1\r\nHost: " + strings.TrimPrefix(url, "http://") +
+		"\r\nUser-Agent: surge/" + buildinfo.Version + "\r\n\r\n"))
+	for deadline := time.Now().Add(10 * time.Second); c.Conns().BytesOut < n*wire; {
+		if time.Now().After(deadline) {
+			t.Fatalf("requests not written: %+v", c.Conns())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if extra := runtime.NumGoroutine() - before; extra > 5 {
+		t.Fatalf("%d requests in flight took %d goroutines", n, extra)
+	}
+	if open := c.Conns().Open; open != n {
+		t.Fatalf("%d connections open, want %d", open, n)
+	}
+	// Ending the run's context ends every one of them, as canceled.
+	cancel()
+	for range n {
+		select {
+		case o := <-done:
+			if o.res.Class != client.Canceled {
+				t.Fatalf("sender %d: %+v, want canceled", o.i, o.res)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("canceled requests did not end")
+		}
+	}
+}
+
+func TestConnectsBeyondTheCapWaitTheirTurn(t *testing.T) {
+	// One connect at a time: 40 senders still all get their answer.
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			if _, err := readRequest(br); err != nil {
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	c := newClient(t, client.Config{})
+	client.SetMaxConnecting(c, 1)
+	req := mustRequest(t, "GET", url+"/", nil, "")
+	const n = 40
+	done := make(chan outcome, n)
+	for i := range n {
+		s := c.NewSender(req, i).(client.Starter)
+		s.Start(context.Background(), func(r client.Result) { done <- outcome{i, r} })
+	}
+	for range n {
+		select {
+		case o := <-done:
+			if o.res.Class != client.OK {
+				t.Fatalf("sender %d: %+v", o.i, o.res)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("queued connects did not complete")
+		}
+	}
+	if cs := c.Conns(); cs.Dials != n || cs.Open != n {
+		t.Fatalf("conns %+v, want %d dials, %d open", cs, n, n)
+	}
+}
+
+func TestConnectTimesOutAndQueuedConnectsCancel(t *testing.T) {
+	url := fullListener(t)
+	c := newClient(t, client.Config{Timeout: 200 * time.Millisecond})
+	req := mustRequest(t, "GET", url+"/", nil, "")
+	start := time.Now()
+	if res := c.NewSender(req, 0).Do(context.Background()); res.Class != client.Timeout {
+		t.Fatalf("connect to a full accept queue: %+v, want a timeout", res)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond || d > 5*time.Second {
+		t.Fatalf("timeout after %v, want 200ms", d)
+	}
+	if cs := c.Conns(); cs.DialErrors != 1 || cs.Open != 0 {
+		t.Fatalf("conns %+v, want one failed dial and none open", cs)
+	}
+
+	// One connect at a time, stuck: the second waits in the queue, and
+	// ending the context ends both, as canceled.
+	c2 := newClient(t, client.Config{Timeout: time.Minute})
+	client.SetMaxConnecting(c2, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan outcome, 2)
+	for i := range 2 {
+		c2.NewSender(req, i).(client.Starter).Start(ctx, func(r client.Result) { done <- outcome{i, r} })
+	}
+	time.Sleep(50 * time.Millisecond) // not for correctness: lets both be under way when canceled
+	cancel()
+	for range 2 {
+		select {
+		case o := <-done:
+			if o.res.Class != client.Canceled {
+				t.Fatalf("sender %d: %+v, want canceled", o.i, o.res)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("cancel did not end queued connects")
+		}
+	}
+}
+
+func TestLargeBodiesAcrossManyReads(t *testing.T) {
+	// A megabyte, framed by length and by chunks, spans many reads of a
+	// loop's 64 KB buffer: all of it is counted and checked.
+	body := strings.Repeat("0123456789abcdef", 1<<16) + "THE-END"
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, err := readRequest(br)
+			if err != nil {
+				return
+			}
+			if req.URL.Path == "/chunked" {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+				for rest := body; rest != ""; {
+					n := min(len(rest), 70000)
+					fmt.Fprintf(c, "%x\r\n%s\r\n", n, rest[:n])
+					rest = rest[n:]
+				}
+				io.WriteString(c, "0\r\n\r\n")
+				continue
+			}
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		}
+	})
+	check, err := client.ParseCheck("body~THE-END")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, client.Config{MaxBody: 2 << 20})
+	for _, path := range []string{"/length", "/chunked"} {
+		r, err := client.NewRequest("GET", url+path, nil, nil, check)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := c.NewSender(r, 0)
+		for i := range 2 {
+			if res := s.Do(context.Background()); res.Class != client.OK || res.Code != 200 {
+				t.Fatalf("%s request %d: %+v", path, i, res)
+			}
+		}
+	}
+	if cs := c.Conns(); cs.BytesIn < 4*int64(len(body)) || cs.Dials != 2 {
+		t.Fatalf("conns %+v: want ≥ 4 bodies read over 2 connections", cs)
+	}
+}
