@@ -64,7 +64,8 @@ func (p Plan) Validate() error {
 }
 
 // Doer sends one request. Each worker gets its own Doer and calls it from
-// one goroutine.
+// one goroutine. A Doer that is also a client.Starter carries closed-model
+// users without a goroutine each.
 type Doer interface {
 	Do(ctx context.Context) client.Result
 }
@@ -83,7 +84,7 @@ type Stats struct {
 	// Interrupted is true when the run was stopped by its context before
 	// the plan ended.
 	Interrupted bool
-	Workers     int // goroutines that sent requests (users, or open-model workers)
+	Workers     int // users, or open-model workers, that sent requests
 }
 
 // Engine runs one Plan. Its Gauges may be read while it runs.
@@ -103,6 +104,10 @@ type Engine struct {
 
 	mu      sync.Mutex
 	workers []*workerState
+	// Closed-model users whose requests run on the client's event loops:
+	// parked are those above the current target.
+	async   []*asyncUser
+	parked  []*asyncUser
 	changed chan struct{} // closed and replaced when target changes
 	target  atomic.Int64  // closed model: users wanted now
 	spawned atomic.Int64
@@ -256,15 +261,27 @@ func (e *Engine) runClosed(reqCtx context.Context) {
 			e.target.Store(int64(want))
 			close(e.changed)
 			e.changed = make(chan struct{})
+			var resume []*asyncUser
+			e.parked, resume = splitParked(e.parked, want)
 			e.mu.Unlock()
+			for _, u := range resume {
+				u.next()
+			}
 		}
 		for ; spawned < want; spawned++ {
 			e.wg.Add(1)
 			e.spawned.Add(1)
-			go e.user(reqCtx, spawned)
+			id, st, doer := e.newWorker()
+			if s, ok := doer.(client.Starter); ok {
+				u := e.newAsyncUser(reqCtx, spawned, id, st, s)
+				u.next()
+			} else {
+				go e.user(reqCtx, spawned, id, st, doer)
+			}
 		}
 		select {
 		case <-e.stop:
+			e.endWaitingUsers()
 			return
 		case <-tick.C:
 		}
@@ -273,9 +290,8 @@ func (e *Engine) runClosed(reqCtx context.Context) {
 
 // user is one virtual user of the closed model. Users whose index is at or
 // above the current target wait until the schedule wants them again.
-func (e *Engine) user(reqCtx context.Context, index int) {
+func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, doer Doer) {
 	defer e.wg.Done()
-	id, st, doer := e.newWorker()
 	var think *time.Timer
 	for {
 		if int64(index) >= e.target.Load() {
@@ -322,6 +338,128 @@ func (e *Engine) user(reqCtx context.Context, index int) {
 			}
 		}
 	}
+}
+
+// asyncUser is a closed-model user whose requests run on the client's
+// event loops (a client.Starter): between requests it holds no goroutine,
+// which is what lets 10 000 users cost a few megabytes. It does what user
+// does, in callbacks: next sends the next request (or parks the user while
+// it is above the target), finished records an outcome and thinks, on a
+// timer, or goes on at once.
+type asyncUser struct {
+	e     *Engine
+	ctx   context.Context
+	index int
+	id    int
+	st    *workerState
+	s     client.Starter
+	t0    time.Time
+	think *time.Timer // nil without think time
+	done  func(client.Result)
+	ended bool // under e.mu, for endWaitingUsers
+}
+
+func (e *Engine) newAsyncUser(ctx context.Context, index, id int, st *workerState, s client.Starter) *asyncUser {
+	u := &asyncUser{e: e, ctx: ctx, index: index, id: id, st: st, s: s}
+	u.done = u.finished
+	if e.plan.Think > 0 || e.plan.ThinkMax > 0 {
+		u.think = time.AfterFunc(time.Hour, u.next)
+		u.think.Stop()
+	}
+	e.mu.Lock()
+	e.async = append(e.async, u)
+	e.mu.Unlock()
+	return u
+}
+
+// next sends the user's next request, unless the run has halted or the
+// schedule wants fewer users than this one's index.
+func (u *asyncUser) next() {
+	e := u.e
+	if int64(u.index) >= e.target.Load() {
+		e.mu.Lock()
+		if int64(u.index) >= e.target.Load() && !e.halted.Load() {
+			e.parked = append(e.parked, u)
+			e.mu.Unlock()
+			return
+		}
+		e.mu.Unlock()
+	}
+	u.t0 = time.Now()
+	if !e.take(u.t0) {
+		u.end()
+		return
+	}
+	u.st.sent.Add(1)
+	u.s.Start(u.ctx, u.done)
+}
+
+// finished records a request's outcome and goes on to the next one.
+func (u *asyncUser) finished(res client.Result) {
+	e := u.e
+	u.st.done.Add(1)
+	e.sink.Record(u.id, metrics.Outcome{
+		Latency: time.Since(u.t0),
+		Code:    res.Code,
+		Class:   res.Class,
+		Proto:   res.Proto,
+	})
+	if res.Class == client.Canceled {
+		u.end()
+		return
+	}
+	if d := e.thinkTime(); d > 0 && u.think != nil {
+		u.think.Reset(d)
+		// A halt that came while the timer was being set ends the pause
+		// now, unless endWaitingUsers already did.
+		if e.halted.Load() && u.think.Stop() {
+			u.end()
+		}
+		return
+	}
+	u.next()
+}
+
+// end retires the user.
+func (u *asyncUser) end() {
+	u.e.mu.Lock()
+	ended := u.ended
+	u.ended = true
+	u.e.mu.Unlock()
+	if !ended {
+		u.e.wg.Done()
+	}
+}
+
+// endWaitingUsers retires, at the halt, the event-loop users that are
+// parked or thinking; those with a request in flight end when it does.
+func (e *Engine) endWaitingUsers() {
+	e.mu.Lock()
+	parked := e.parked
+	e.parked = nil
+	users := e.async
+	e.mu.Unlock()
+	for _, u := range parked {
+		u.end()
+	}
+	for _, u := range users {
+		if u.think != nil && u.think.Stop() {
+			u.end()
+		}
+	}
+}
+
+// splitParked returns the parked users still above target, and those the
+// schedule wants again.
+func splitParked(parked []*asyncUser, target int) (still, resume []*asyncUser) {
+	for _, u := range parked {
+		if u.index < target {
+			resume = append(resume, u)
+		} else {
+			still = append(still, u)
+		}
+	}
+	return still, resume
 }
 
 func (e *Engine) thinkTime() time.Duration {

@@ -32,6 +32,29 @@ func (f fakeDoer) Do(ctx context.Context) client.Result {
 	}
 }
 
+// fakeStarter is fakeDoer's event-driven form: Start returns at once and
+// done is called from a timer, as the client's event loops do.
+type fakeStarter struct{ fakeDoer }
+
+func (f fakeStarter) Start(ctx context.Context, done func(client.Result)) {
+	f.calls.Add(1)
+	var once sync.Once
+	finish := func(r client.Result) { once.Do(func() { done(r) }) }
+	t := time.AfterFunc(f.d, func() { finish(client.Result{Code: 200, Class: client.OK, Proto: 1}) })
+	context.AfterFunc(ctx, func() {
+		if t.Stop() {
+			finish(client.Result{Class: client.Canceled})
+		}
+	})
+}
+
+// doers are the two kinds of Doer the closed model runs: one goroutine
+// per user, or users as callbacks of a client.Starter.
+var doers = map[string]func(d time.Duration, calls *atomic.Int64) load.Doer{
+	"goroutines": func(d time.Duration, calls *atomic.Int64) load.Doer { return fakeDoer{d: d, calls: calls} },
+	"callbacks":  func(d time.Duration, calls *atomic.Int64) load.Doer { return fakeStarter{fakeDoer{d: d, calls: calls}} },
+}
+
 // sink keeps every outcome.
 type sink struct {
 	mu       sync.Mutex
@@ -55,10 +78,14 @@ func (s *sink) count(class client.Class) int {
 }
 
 func run(t *testing.T, p load.Plan, d time.Duration) (load.Stats, *sink, int64) {
+	return runWith(t, "goroutines", p, d)
+}
+
+func runWith(t *testing.T, kind string, p load.Plan, d time.Duration) (load.Stats, *sink, int64) {
 	t.Helper()
 	var calls atomic.Int64
 	s := &sink{}
-	e, err := load.New(p, func(int) load.Doer { return fakeDoer{d: d, calls: &calls} }, s)
+	e, err := load.New(p, func(int) load.Doer { return doers[kind](d, &calls) }, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,9 +94,17 @@ func run(t *testing.T, p load.Plan, d time.Duration) (load.Stats, *sink, int64) 
 }
 
 func TestClosedModelThroughputIsUsersOverLatency(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	for kind := range doers {
+		synctest.Test(t, func(t *testing.T) {
+			closedModelThroughput(t, kind)
+		})
+	}
+}
+
+func closedModelThroughput(t *testing.T, kind string) {
+	{
 		// 10 users, 10 ms per request, 1 s: each user sends exactly 100.
-		st, s, calls := run(t, load.Plan{Users: load.RampUsers{N: 10}, Duration: time.Second, Grace: time.Second}, 10*time.Millisecond)
+		st, s, calls := runWith(t, kind, load.Plan{Users: load.RampUsers{N: 10}, Duration: time.Second, Grace: time.Second}, 10*time.Millisecond)
 		if st.Sent != 1000 || calls != 1000 || len(s.outcomes) != 1000 {
 			t.Fatalf("sent %d, doer calls %d, outcomes %d; want 1000 each", st.Sent, calls, len(s.outcomes))
 		}
@@ -79,28 +114,72 @@ func TestClosedModelThroughputIsUsersOverLatency(t *testing.T) {
 			}
 		}
 		if st.Elapsed != time.Second {
-			t.Fatalf("elapsed %v, want 1s", st.Elapsed)
+			t.Fatalf("%s: elapsed %v, want 1s", kind, st.Elapsed)
 		}
-	})
+	}
 }
 
 func TestThinkTime(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		// 10 ms request + 90 ms think: 10 requests per user per second.
-		st, _, _ := run(t, load.Plan{Users: load.RampUsers{N: 5}, Duration: time.Second, Think: 90 * time.Millisecond}, 10*time.Millisecond)
-		if st.Sent != 50 {
-			t.Fatalf("sent %d, want 50", st.Sent)
-		}
-	})
+	for kind := range doers {
+		synctest.Test(t, func(t *testing.T) {
+			// 10 ms request + 90 ms think: 10 requests per user per second.
+			// The run ends at 1 s although every user is then thinking.
+			st, s, _ := runWith(t, kind, load.Plan{Users: load.RampUsers{N: 5}, Duration: time.Second, Think: 90 * time.Millisecond, Grace: time.Minute}, 10*time.Millisecond)
+			if st.Sent != 50 || len(s.outcomes) != 50 {
+				t.Fatalf("%s: sent %d, outcomes %d, want 50", kind, st.Sent, len(s.outcomes))
+			}
+			if st.Elapsed != time.Second {
+				t.Fatalf("%s: elapsed %v, want 1s", kind, st.Elapsed)
+			}
+		})
+	}
+}
+
+// stepUsers wants 10 users, then 2 from 1.05 s to 2.05 s, then 10 again
+// (off the 100 ms beat of the requests, so that no change of target
+// coincides with an answer).
+type stepUsers struct{}
+
+func (stepUsers) At(e time.Duration) int {
+	if e >= 1050*time.Millisecond && e < 2050*time.Millisecond {
+		return 2
+	}
+	return 10
+}
+
+func (stepUsers) Max() int { return 10 }
+
+func TestUsersAboveTheTargetWait(t *testing.T) {
+	for kind := range doers {
+		synctest.Test(t, func(t *testing.T) {
+			// 100 ms requests. To 1.05 s: 10 users start 11 each. Then 2
+			// users (the 8 others finish theirs and wait) send 10 each to
+			// 2.05 s, when the 8 come back: 10 more each, the first two 9.
+			st, s, _ := runWith(t, kind, load.Plan{Users: stepUsers{}, Duration: 3 * time.Second, Grace: time.Minute}, 100*time.Millisecond)
+			const want = 10*11 + 2*10 + 8*10 + 2*9
+			if st.Sent != want || len(s.outcomes) != want {
+				t.Fatalf("%s: sent %d, outcomes %d, want %d", kind, st.Sent, len(s.outcomes), want)
+			}
+			// The 8 who came back at 2.05 s sent their last at 2.95 s.
+			if st.Elapsed != 3050*time.Millisecond {
+				t.Fatalf("%s: elapsed %v, want 3.05s", kind, st.Elapsed)
+			}
+		})
+	}
 }
 
 func TestRequestBudgetIsExact(t *testing.T) {
-	for _, p := range []load.Plan{
-		{Users: load.RampUsers{N: 7}, Duration: time.Minute, Requests: 1001},
-		{Arrivals: load.ConstantRate{Rate: 1000}, Duration: time.Minute, Requests: 1001, MaxInflight: 100},
+	for _, tc := range []struct {
+		kind string
+		p    load.Plan
+	}{
+		{"goroutines", load.Plan{Users: load.RampUsers{N: 7}, Duration: time.Minute, Requests: 1001}},
+		{"callbacks", load.Plan{Users: load.RampUsers{N: 7}, Duration: time.Minute, Requests: 1001}},
+		{"goroutines", load.Plan{Arrivals: load.ConstantRate{Rate: 1000}, Duration: time.Minute, Requests: 1001, MaxInflight: 100}},
 	} {
+		p := tc.p
 		synctest.Test(t, func(t *testing.T) {
-			st, s, calls := run(t, p, time.Millisecond)
+			st, s, calls := runWith(t, tc.kind, p, time.Millisecond)
 			if st.Sent != 1001 || calls != 1001 || len(s.outcomes) != 1001 {
 				t.Fatalf("%+v: sent %d, calls %d, outcomes %d; want 1001", p, st.Sent, calls, len(s.outcomes))
 			}
@@ -150,25 +229,33 @@ func TestOpenModelMeasuresFromDueTime(t *testing.T) {
 }
 
 func TestGraceThenCancel(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		// Requests take 10 s; the run lasts 1 s with 2 s of grace: the
-		// in-flight requests are canceled at 3 s and not counted as errors.
-		st, s, _ := run(t, load.Plan{Users: load.RampUsers{N: 4}, Duration: time.Second, Grace: 2 * time.Second}, 10*time.Second)
-		if st.Elapsed != 3*time.Second {
-			t.Fatalf("elapsed %v, want 3s", st.Elapsed)
-		}
-		if st.Sent != 4 || s.count(client.Canceled) != 4 {
-			t.Fatalf("sent %d, canceled %d; want 4 and 4", st.Sent, s.count(client.Canceled))
-		}
-	})
+	for kind := range doers {
+		synctest.Test(t, func(t *testing.T) {
+			// Requests take 10 s; the run lasts 1 s with 2 s of grace: the
+			// in-flight requests are canceled at 3 s and not counted as errors.
+			st, s, _ := runWith(t, kind, load.Plan{Users: load.RampUsers{N: 4}, Duration: time.Second, Grace: 2 * time.Second}, 10*time.Second)
+			if st.Elapsed != 3*time.Second {
+				t.Fatalf("%s: elapsed %v, want 3s", kind, st.Elapsed)
+			}
+			if st.Sent != 4 || s.count(client.Canceled) != 4 {
+				t.Fatalf("%s: sent %d, canceled %d; want 4 and 4", kind, st.Sent, s.count(client.Canceled))
+			}
+		})
+	}
 }
 
 func TestInterrupt(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	for kind := range doers {
+		synctest.Test(t, func(t *testing.T) { interrupt(t, kind) })
+	}
+}
+
+func interrupt(t *testing.T, kind string) {
+	{
 		var calls atomic.Int64
 		s := &sink{}
 		e, err := load.New(load.Plan{Users: load.RampUsers{N: 3}, Duration: time.Hour, Grace: time.Hour},
-			func(int) load.Doer { return fakeDoer{d: time.Second, calls: &calls} }, s)
+			func(int) load.Doer { return doers[kind](time.Second, &calls) }, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,28 +266,35 @@ func TestInterrupt(t *testing.T) {
 			t.Fatalf("interrupted=%v elapsed=%v, want true and 2.5s", st.Interrupted, st.Elapsed)
 		}
 		if s.count(client.OK) != 6 || s.count(client.Canceled) != 3 {
-			t.Fatalf("ok %d canceled %d, want 6 and 3", s.count(client.OK), s.count(client.Canceled))
+			t.Fatalf("%s: ok %d canceled %d, want 6 and 3", kind, s.count(client.OK), s.count(client.Canceled))
 		}
-	})
+	}
 }
 
 func TestRampStartsUsersOnSchedule(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	for kind := range doers {
+		synctest.Test(t, func(t *testing.T) { rampStartsUsers(t, kind) })
+	}
+}
+
+func rampStartsUsers(t *testing.T, kind string) {
+	{
 		var calls atomic.Int64
 		s := &sink{}
 		e, err := load.New(load.Plan{Users: load.RampUsers{N: 100, Ramp: 10 * time.Second}, Duration: 20 * time.Second},
-			func(int) load.Doer { return fakeDoer{d: 10 * time.Millisecond, calls: &calls} }, s)
+			func(int) load.Doer { return doers[kind](10*time.Millisecond, &calls) }, s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var at5, at15 int
-		time.AfterFunc(5*time.Second+5*time.Millisecond, func() { at5 = e.Gauges().Users })
-		time.AfterFunc(15*time.Second, func() { at15 = e.Gauges().Users })
+		var at5i, at15i atomic.Int64
+		time.AfterFunc(5*time.Second+5*time.Millisecond, func() { at5i.Store(int64(e.Gauges().Users)) })
+		time.AfterFunc(15*time.Second, func() { at15i.Store(int64(e.Gauges().Users)) })
 		e.Run(context.Background())
+		at5, at15 := at5i.Load(), at15i.Load()
 		if at5 < 50 || at5 > 51 || at15 != 100 {
-			t.Fatalf("users at 5 s = %d (want 50–51), at 15 s = %d (want 100)", at5, at15)
+			t.Fatalf("%s: users at 5 s = %d (want 50–51), at 15 s = %d (want 100)", kind, at5, at15)
 		}
-	})
+	}
 }
 
 func TestPlanValidate(t *testing.T) {
