@@ -3,9 +3,10 @@
 // returns, plus think time) or in the open model (arrivals on a schedule,
 // independent of responses), and hands every outcome to a Sink.
 //
-// A closed-model user is a goroutine that calls Doer.Do, or, when its Doer
-// is a client.Starter (plain HTTP/1.1 on Linux), a pair of callbacks run by
-// the client's event loops: then a waiting user holds no goroutine at all.
+// A closed-model user, or an open-model worker, is a goroutine that calls
+// Doer.Do, or, when its Doer is a client.Starter (plain HTTP/1.1 on Linux),
+// callbacks run by the client's event loops: then a request in flight holds
+// no goroutine at all.
 //
 // Schedules are pure values (Users, Arrivals) that can be tested without a
 // clock. In the open model, latency is measured from the moment a request

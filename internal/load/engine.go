@@ -472,10 +472,13 @@ func (e *Engine) thinkTime() time.Duration {
 
 // runOpen dispatches arrivals on schedule to a pool of workers that grows
 // on demand up to MaxInflight, and returns the number of arrivals that
-// were due within the run but never sent.
+// were due within the run but never sent. Workers are goroutines that call
+// Do, or, when the Doers are client.Starters, senders that the dispatcher
+// starts itself and that come back to an idle list when answered.
 func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
 	work := make(chan time.Duration)
-	defer close(work) // idle workers exit
+	defer close(work)         // idle workers exit
+	var idle chan *openSender // nil (never ready) until a Starter is made
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	workers := 0
@@ -503,22 +506,81 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
 		select {
 		case work <- at:
 			continue
+		case o := <-idle:
+			o.send(at)
+			continue
 		default:
 		}
 		if workers < e.plan.MaxInflight {
 			workers++
-			e.wg.Add(1)
-			go e.openWorker(reqCtx, at, work)
+			id, st, doer := e.newWorker()
+			if s, ok := doer.(client.Starter); ok {
+				if idle == nil {
+					idle = make(chan *openSender, e.plan.MaxInflight)
+				}
+				o := &openSender{e: e, ctx: reqCtx, id: id, st: st, s: s, idle: idle}
+				o.done = o.finished
+				o.send(at)
+			} else {
+				e.wg.Add(1)
+				go e.openWorker(reqCtx, at, work, id, st, doer)
+			}
 			continue
 		}
 		// Every worker is busy and the cap is reached: this arrival waits,
 		// and its lateness counts in its latency.
 		select {
 		case work <- at:
+		case o := <-idle:
+			o.send(at)
 		case <-e.stop:
 			return e.countDropped(i)
 		}
 	}
+}
+
+// openSender is an open-model worker whose requests run on the client's
+// event loops: it holds no goroutine while its request is in flight.
+type openSender struct {
+	e       *Engine
+	ctx     context.Context
+	id      int
+	st      *workerState
+	s       client.Starter
+	idle    chan<- *openSender // where it goes back when answered
+	due, t0 time.Time
+	done    func(client.Result)
+}
+
+// send starts the request due at at (from the start of the run).
+func (o *openSender) send(at time.Duration) {
+	e := o.e
+	o.due, o.t0 = e.start.Add(at), time.Now()
+	if o.t0.Sub(e.start) >= e.plan.Duration {
+		// Its turn came too late to be sent within the run.
+		e.halt()
+		e.lateDrops.Add(1)
+		o.idle <- o
+		return
+	}
+	o.st.sent.Add(1)
+	e.wg.Add(1)
+	o.s.Start(o.ctx, o.done)
+}
+
+func (o *openSender) finished(res client.Result) {
+	t1 := time.Now()
+	o.st.done.Add(1)
+	o.e.sink.Record(o.id, metrics.Outcome{
+		Latency:   t1.Sub(o.due),
+		Lag:       o.t0.Sub(o.due),
+		Scheduled: true,
+		Code:      res.Code,
+		Class:     res.Class,
+		Proto:     res.Proto,
+	})
+	o.idle <- o // never blocks: the list holds MaxInflight
+	o.e.wg.Done()
 }
 
 // countDropped counts the arrivals from i on that were due before the end
@@ -537,9 +599,8 @@ func (e *Engine) countDropped(i uint64) uint64 {
 
 // openWorker sends the requests handed to it; first is the due time of its
 // first request.
-func (e *Engine) openWorker(reqCtx context.Context, first time.Duration, work <-chan time.Duration) {
+func (e *Engine) openWorker(reqCtx context.Context, first time.Duration, work <-chan time.Duration, id int, st *workerState, doer Doer) {
 	defer e.wg.Done()
-	id, st, doer := e.newWorker()
 	at := first
 	for {
 		due := e.start.Add(at)

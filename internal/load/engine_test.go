@@ -176,6 +176,7 @@ func TestRequestBudgetIsExact(t *testing.T) {
 		{"goroutines", load.Plan{Users: load.RampUsers{N: 7}, Duration: time.Minute, Requests: 1001}},
 		{"callbacks", load.Plan{Users: load.RampUsers{N: 7}, Duration: time.Minute, Requests: 1001}},
 		{"goroutines", load.Plan{Arrivals: load.ConstantRate{Rate: 1000}, Duration: time.Minute, Requests: 1001, MaxInflight: 100}},
+		{"callbacks", load.Plan{Arrivals: load.ConstantRate{Rate: 1000}, Duration: time.Minute, Requests: 1001, MaxInflight: 100}},
 	} {
 		p := tc.p
 		synctest.Test(t, func(t *testing.T) {
@@ -191,41 +192,60 @@ func TestRequestBudgetIsExact(t *testing.T) {
 }
 
 func TestOpenModelSendsOnSchedule(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		// 2000/s for 5 s: exactly 10000 arrivals, none late, each 10 ms.
-		st, s, _ := run(t, load.Plan{Arrivals: load.ConstantRate{Rate: 2000}, Duration: 5 * time.Second, MaxInflight: 1000, Grace: time.Second}, 10*time.Millisecond)
-		if st.Sent != 10000 || st.Dropped != 0 {
-			t.Fatalf("sent %d dropped %d, want 10000 and 0", st.Sent, st.Dropped)
-		}
-		for _, o := range s.outcomes {
-			if !o.Scheduled || o.Lag != 0 || o.Latency != 10*time.Millisecond {
-				t.Fatalf("outcome %+v: want scheduled, no lag, latency 10ms", o)
+	for kind := range doers {
+		synctest.Test(t, func(t *testing.T) {
+			// 2000/s for 5 s: exactly 10000 arrivals, none late, each 10 ms.
+			st, s, _ := runWith(t, kind, load.Plan{Arrivals: load.ConstantRate{Rate: 2000}, Duration: 5 * time.Second, MaxInflight: 1000, Grace: time.Second}, 10*time.Millisecond)
+			if st.Sent != 10000 || st.Dropped != 0 || len(s.outcomes) != 10000 {
+				t.Fatalf("%s: sent %d dropped %d outcomes %d, want 10000, 0, 10000", kind, st.Sent, st.Dropped, len(s.outcomes))
 			}
-		}
-		// About 2000/s × 10 ms = 20 requests in flight: the pool stays small.
-		if st.Workers > 25 {
-			t.Fatalf("%d workers for ~20 concurrent requests", st.Workers)
-		}
-	})
+			for _, o := range s.outcomes {
+				if !o.Scheduled || o.Lag != 0 || o.Latency != 10*time.Millisecond {
+					t.Fatalf("%s: outcome %+v: want scheduled, no lag, latency 10ms", kind, o)
+				}
+			}
+			// About 2000/s × 10 ms = 20 requests in flight: the pool stays small.
+			if st.Workers > 25 {
+				t.Fatalf("%s: %d workers for ~20 concurrent requests", kind, st.Workers)
+			}
+		})
+	}
 }
 
 func TestOpenModelMeasuresFromDueTime(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		// One worker, 100 ms per request, 20 arrivals/s for 1 s: the worker
-		// can serve 10/s, so requests queue; latency counts the queueing.
-		st, s, _ := run(t, load.Plan{Arrivals: load.ConstantRate{Rate: 20}, Duration: time.Second, MaxInflight: 1, Grace: time.Second}, 100*time.Millisecond)
-		if st.Sent != 10 || st.Dropped != 10 {
-			t.Fatalf("sent %d dropped %d, want 10 and 10", st.Sent, st.Dropped)
-		}
-		// Request k is due at 50k ms and starts at 100k ms: lag 50k ms,
-		// latency lag + 100 ms.
-		for k, o := range s.outcomes {
-			wantLag := time.Duration(k) * 50 * time.Millisecond
-			if o.Lag != wantLag || o.Latency != wantLag+100*time.Millisecond {
-				t.Fatalf("request %d: lag %v latency %v, want %v and %v", k, o.Lag, o.Latency, wantLag, wantLag+100*time.Millisecond)
+	for kind := range doers {
+		synctest.Test(t, func(t *testing.T) {
+			// One worker, 100 ms per request, 20 arrivals/s for 1 s: the
+			// worker can serve 10/s, so requests queue; latency counts the
+			// queueing.
+			st, s, _ := runWith(t, kind, load.Plan{Arrivals: load.ConstantRate{Rate: 20}, Duration: time.Second, MaxInflight: 1, Grace: time.Second}, 100*time.Millisecond)
+			if st.Sent != 10 || st.Dropped != 10 {
+				t.Fatalf("%s: sent %d dropped %d, want 10 and 10", kind, st.Sent, st.Dropped)
 			}
-		}
-	})
+			// Request k is due at 50k ms and starts at 100k ms: lag 50k ms,
+			// latency lag + 100 ms.
+			for k, o := range s.outcomes {
+				wantLag := time.Duration(k) * 50 * time.Millisecond
+				if o.Lag != wantLag || o.Latency != wantLag+100*time.Millisecond {
+					t.Fatalf("%s: request %d: lag %v latency %v, want %v and %v", kind, k, o.Lag, o.Latency, wantLag, wantLag+100*time.Millisecond)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenModelGraceThenCancel(t *testing.T) {
+	for kind := range doers {
+		synctest.Test(t, func(t *testing.T) {
+			// 10 arrivals/s for 1 s, each taking 10 s, 2 s of grace: all 10
+			// are sent; the grace runs from the last arrival, at 0.9 s, so
+			// they are canceled at 2.9 s.
+			st, s, _ := runWith(t, kind, load.Plan{Arrivals: load.ConstantRate{Rate: 10}, Duration: time.Second, MaxInflight: 100, Grace: 2 * time.Second}, 10*time.Second)
+			if st.Sent != 10 || s.count(client.Canceled) != 10 || st.Elapsed != 2900*time.Millisecond {
+				t.Fatalf("%s: sent %d canceled %d elapsed %v, want 10, 10, 2.9s", kind, st.Sent, s.count(client.Canceled), st.Elapsed)
+			}
+		})
+	}
 }
 
 func TestGraceThenCancel(t *testing.T) {
