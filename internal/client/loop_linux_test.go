@@ -10,6 +10,7 @@ import (
 	"net"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -234,5 +235,88 @@ func TestLargeBodiesAcrossManyReads(t *testing.T) {
 	}
 	if cs := c.Conns(); cs.BytesIn < 4*int64(len(body)) || cs.Dials != 2 {
 		t.Fatalf("conns %+v: want ≥ 4 bodies read over 2 connections", cs)
+	}
+}
+
+// BenchmarkLoopExchange measures one exchange on the event loops, 50
+// senders at a time, against an in-process loopback server that answers
+// a fixed response (its goroutines share the CPUs: compare runs, not
+// absolute figures). bench/compare.sh measures the whole binary.
+func BenchmarkLoopExchange(b *testing.B) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				answer := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				for {
+					// Each read carries one whole request: the client
+					// sends the next only after this answer.
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+					if _, err := c.Write(answer); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	c, err := client.New(client.Config{Timeout: 10 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	req, err := client.NewRequest("GET", "http://"+l.Addr().String()+"/", nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const senders = 50
+	ss := make([]client.Starter, senders)
+	for i := range ss {
+		ss[i] = c.NewSender(req, i).(client.Starter)
+	}
+	left := make(chan struct{}, b.N)
+	for range b.N {
+		left <- struct{}{}
+	}
+	close(left)
+	done := make(chan struct{})
+	var bad atomic.Int64
+	var running atomic.Int64
+	running.Store(senders)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, s := range ss {
+		var next func(client.Result)
+		next = func(r client.Result) {
+			if r.Class != client.OK {
+				bad.Add(1)
+			}
+			if _, ok := <-left; ok {
+				s.Start(context.Background(), next)
+			} else if running.Add(-1) == 0 {
+				close(done)
+			}
+		}
+		if _, ok := <-left; ok {
+			s.Start(context.Background(), next)
+		} else if running.Add(-1) == 0 {
+			close(done)
+		}
+	}
+	<-done
+	b.StopTimer()
+	if n := bad.Load(); n > 0 {
+		b.Fatalf("%d exchanges failed", n)
 	}
 }
