@@ -44,7 +44,7 @@ func mustRequest(t *testing.T, method, url string, h http.Header, body string) *
 
 // rawServer answers every connection with handle, for exchanges net/http's
 // server would never produce.
-func rawServer(t *testing.T, handle func(c net.Conn, br *bufio.Reader)) string {
+func rawServer(t testing.TB, handle func(c net.Conn, br *bufio.Reader)) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

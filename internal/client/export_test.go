@@ -35,3 +35,7 @@ func SetMaxConnecting(c *Client, n int) {
 		l.maxConnecting = n
 	}
 }
+
+// Loops returns how many event loops c runs: sender i and sender
+// i+Loops(c) share one.
+func Loops(c *Client) int { return len(c.loops()) }

@@ -44,19 +44,14 @@ func TestParserDoesNotAllocate(t *testing.T) {
 }
 
 func BenchmarkParseResponse(b *testing.B) {
-	var p h1Parser
-	b.ReportAllocs()
-	b.SetBytes(int64(len(lengthResponse)))
-	for b.Loop() {
-		parseIn(b, &p, lengthResponse)
-	}
-}
-
-func BenchmarkParseChunkedResponse(b *testing.B) {
-	var p h1Parser
-	b.ReportAllocs()
-	b.SetBytes(int64(len(chunkedResponse)))
-	for b.Loop() {
-		parseIn(b, &p, chunkedResponse)
+	for name, raw := range map[string][]byte{"length": lengthResponse, "chunked": chunkedResponse} {
+		b.Run(name, func(b *testing.B) {
+			var p h1Parser
+			b.ReportAllocs()
+			b.SetBytes(int64(len(raw)))
+			for b.Loop() {
+				parseIn(b, &p, raw)
+			}
+		})
 	}
 }

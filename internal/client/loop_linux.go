@@ -252,6 +252,10 @@ func (l *loop) handle(m *loopMsg) {
 // are under way: thousands of SYNs at once overflow a server's accept
 // queue, and the retransmissions cost a second each.
 func (l *loop) connect(s *h1Sender) {
+	if s.ctx.Err() != nil { // the run ended while s waited its turn
+		s.finish(Result{Class: Canceled})
+		return
+	}
 	if l.connects >= l.maxConnecting {
 		l.waiting.push(s)
 		return
@@ -308,12 +312,13 @@ func (l *loop) connectFailed(s *h1Sender, class Class, err error) {
 	}
 	s.closeConn()
 	l.connectEnded()
-	s.c.conns.dialErrors.Add(1)
 	if err != nil {
 		class = classify(err, false)
 	}
 	if s.ctx.Err() != nil {
-		class = Canceled
+		class = Canceled // surge gave up on it: not the target's failure
+	} else {
+		s.c.conns.dialErrors.Add(1)
 	}
 	s.finish(Result{Class: class})
 }

@@ -69,6 +69,31 @@ type outcome struct {
 	res client.Result
 }
 
+// expectAll waits for n outcomes on done, each of class want.
+func expectAll(t *testing.T, done <-chan outcome, n int, want client.Class) {
+	t.Helper()
+	for range n {
+		select {
+		case o := <-done:
+			if o.res.Class != want {
+				t.Fatalf("sender %d: %+v, want class %v", o.i, o.res, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("senders did not all end (want class %v)", want)
+		}
+	}
+}
+
+// waitFor polls cond until it holds, or fails after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+	}
+}
+
 func TestWaitingSendersHoldNoGoroutine(t *testing.T) {
 	// 300 requests wait for answers that never come. With one goroutine
 	// per waiting user there would be 300 more goroutines; the event
@@ -95,12 +120,7 @@ func TestWaitingSendersHoldNoGoroutine(t *testing.T) {
 	// Wait until every request is on the wire.
 	wire := int64(len("GET / HTTP/1.1\r\nHost: " + strings.TrimPrefix(url, "http://") +
 		"\r\nUser-Agent: surge/" + buildinfo.Version + "\r\n\r\n"))
-	for deadline := time.Now().Add(10 * time.Second); c.Conns().BytesOut < n*wire; {
-		if time.Now().After(deadline) {
-			t.Fatalf("requests not written: %+v", c.Conns())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "every request is written", func() bool { return c.Conns().BytesOut >= n*wire })
 	if extra := runtime.NumGoroutine() - before; extra > 5 {
 		t.Fatalf("%d requests in flight took %d goroutines", n, extra)
 	}
@@ -109,16 +129,7 @@ func TestWaitingSendersHoldNoGoroutine(t *testing.T) {
 	}
 	// Ending the run's context ends every one of them, as canceled.
 	cancel()
-	for range n {
-		select {
-		case o := <-done:
-			if o.res.Class != client.Canceled {
-				t.Fatalf("sender %d: %+v, want canceled", o.i, o.res)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("canceled requests did not end")
-		}
-	}
+	expectAll(t, done, n, client.Canceled)
 }
 
 func TestConnectsBeyondTheCapWaitTheirTurn(t *testing.T) {
@@ -140,16 +151,7 @@ func TestConnectsBeyondTheCapWaitTheirTurn(t *testing.T) {
 		s := c.NewSender(req, i).(client.Starter)
 		s.Start(context.Background(), func(r client.Result) { done <- outcome{i, r} })
 	}
-	for range n {
-		select {
-		case o := <-done:
-			if o.res.Class != client.OK {
-				t.Fatalf("sender %d: %+v", o.i, o.res)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("queued connects did not complete")
-		}
-	}
+	expectAll(t, done, n, client.OK)
 	if cs := c.Conns(); cs.Dials != n || cs.Open != n {
 		t.Fatalf("conns %+v, want %d dials, %d open", cs, n, n)
 	}
@@ -170,26 +172,20 @@ func TestConnectTimesOutAndQueuedConnectsCancel(t *testing.T) {
 		t.Fatalf("conns %+v, want one failed dial and none open", cs)
 	}
 
-	// One connect at a time, stuck: the second waits in the queue, and
-	// ending the context ends both, as canceled.
+	// One connect at a time, stuck: the second sender, on the same loop,
+	// waits in the queue, and ending the context ends both, as canceled.
 	c2 := newClient(t, client.Config{Timeout: time.Minute})
 	client.SetMaxConnecting(c2, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan outcome, 2)
-	for i := range 2 {
+	for _, i := range []int{0, client.Loops(c2)} {
 		c2.NewSender(req, i).(client.Starter).Start(ctx, func(r client.Result) { done <- outcome{i, r} })
 	}
-	time.Sleep(50 * time.Millisecond) // not for correctness: lets both be under way when canceled
+	waitFor(t, "the first connect is under way", func() bool { return c2.Conns().Dials == 1 })
 	cancel()
-	for range 2 {
-		select {
-		case o := <-done:
-			if o.res.Class != client.Canceled {
-				t.Fatalf("sender %d: %+v, want canceled", o.i, o.res)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("cancel did not end queued connects")
-		}
+	expectAll(t, done, 2, client.Canceled)
+	if cs := c2.Conns(); cs.Dials != 1 || cs.Open != 0 {
+		t.Fatalf("conns %+v: want one connect tried (the other queued) and none open", cs)
 	}
 }
 
@@ -243,40 +239,26 @@ func TestLargeBodiesAcrossManyReads(t *testing.T) {
 // a fixed response (its goroutines share the CPUs: compare runs, not
 // absolute figures). bench/compare.sh measures the whole binary.
 func BenchmarkLoopExchange(b *testing.B) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
+	url := rawServer(b, func(c net.Conn, _ *bufio.Reader) {
+		buf := make([]byte, 4096)
+		answer := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		for {
-			c, err := l.Accept()
-			if err != nil {
+			// Each read carries one whole request: the client sends the
+			// next only after this answer.
+			if _, err := c.Read(buf); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				answer := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-				for {
-					// Each read carries one whole request: the client
-					// sends the next only after this answer.
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-					if _, err := c.Write(answer); err != nil {
-						return
-					}
-				}
-			}()
+			if _, err := c.Write(answer); err != nil {
+				return
+			}
 		}
-	}()
+	})
 	c, err := client.New(client.Config{Timeout: 10 * time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	req, err := client.NewRequest("GET", "http://"+l.Addr().String()+"/", nil, nil)
+	req, err := client.NewRequest("GET", url+"/", nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
