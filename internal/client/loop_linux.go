@@ -260,7 +260,6 @@ func (l *loop) connect(s *h1Sender) {
 		l.waiting.push(s)
 		return
 	}
-	l.connects++
 	s.c.conns.dials.Add(1)
 	fd, err := unix.Socket(s.to.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 	if err == nil {
@@ -277,9 +276,11 @@ func (l *loop) connect(s *h1Sender) {
 		}
 	}
 	if err != nil {
+		// Failed at once (refused, or out of descriptors): no slot taken.
 		l.connectFailed(s, Other, err)
 		return
 	}
+	l.connects++
 	s.fd = fd
 	s.state = connecting
 	s.deadline = time.Now().Add(s.c.cfg.Timeout)
@@ -309,9 +310,9 @@ func (l *loop) connectFailed(s *h1Sender, class Class, err error) {
 	if s.state == connecting {
 		l.dequeue(s)
 		s.state = idle
+		s.closeConn()
+		l.connectEnded()
 	}
-	s.closeConn()
-	l.connectEnded()
 	if err != nil {
 		class = classify(err, false)
 	}
@@ -323,10 +324,12 @@ func (l *loop) connectFailed(s *h1Sender, class Class, err error) {
 	s.finish(Result{Class: class})
 }
 
-// connectEnded frees a connect slot for the next waiting sender.
+// connectEnded frees a connect slot for the senders waiting for one. (A
+// connect that fails at once takes no slot, so this loops rather than
+// recurse through the queue.)
 func (l *loop) connectEnded() {
 	l.connects--
-	if l.waiting.len() > 0 {
+	for l.connects < l.maxConnecting && l.waiting.len() > 0 {
 		l.connect(l.waiting.pop())
 	}
 }

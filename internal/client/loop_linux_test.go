@@ -302,3 +302,27 @@ func BenchmarkLoopExchange(b *testing.B) {
 		b.Fatalf("%d exchanges failed", n)
 	}
 }
+
+func TestRefusedConnectsThroughTheQueue(t *testing.T) {
+	// Nothing listens: every connect is refused, at once or a moment
+	// later. With one connect at a time, each refusal must hand the slot
+	// on, and every sender ends as refused.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String()
+	l.Close()
+	c := newClient(t, client.Config{})
+	client.SetMaxConnecting(c, 1)
+	req := mustRequest(t, "GET", url+"/", nil, "")
+	const n = 50
+	done := make(chan outcome, n)
+	for i := range n {
+		c.NewSender(req, i).(client.Starter).Start(context.Background(), func(r client.Result) { done <- outcome{i, r} })
+	}
+	expectAll(t, done, n, client.Refused)
+	if cs := c.Conns(); cs.Dials != n || cs.DialErrors != n || cs.Open != 0 {
+		t.Fatalf("conns %+v, want %d dials, all failed, none open", cs, n)
+	}
+}
