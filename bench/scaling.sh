@@ -9,7 +9,9 @@
 #
 # Settings (environment): SURGE, TARGET, WRK (binaries; default: build surge
 # and the target here, wrk from PATH), TOOL_CORES="1 2 4 8", TARGET_CPUS=8-15,
-# CONNS=256, DURATION=10s, REPEAT=3. Only 127.0.0.1 receives traffic.
+# CONNS=256, DURATION=10s, REPEAT=3, UA=surge-bench (the User-Agent both
+# send, so that their requests are the same). Only 127.0.0.1 receives
+# traffic.
 set -euo pipefail
 
 TOOL_CORES=${TOOL_CORES:-1 2 4 8}
@@ -17,6 +19,7 @@ TARGET_CPUS=${TARGET_CPUS:-8-15}
 CONNS=${CONNS:-256}
 DURATION=${DURATION:-10s}
 REPEAT=${REPEAT:-3}
+UA=${UA:-surge-bench}
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'kill "${target_pid:-0}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
@@ -39,9 +42,9 @@ for k in $TOOL_CORES; do
   cpus="0-$((k - 1))"
   : >"$tmp/s"; : >"$tmp/w"
   for _ in $(seq "$REPEAT"); do
-    taskset -c "$cpus" "$SURGE" run -q -u "$CONNS" -d "$DURATION" --json "$tmp/r.json" "$url" >/dev/null 2>&1 || true
+    taskset -c "$cpus" "$SURGE" run -q -u "$CONNS" -d "$DURATION" -H "User-Agent: $UA" --json "$tmp/r.json" "$url" >/dev/null 2>&1 || true
     grep -o '"rps": [0-9.]*' "$tmp/r.json" | head -1 | awk '{print $2}' >>"$tmp/s"
-    taskset -c "$cpus" "$WRK" -t"$k" -c"$CONNS" -d"$DURATION" "$url" 2>/dev/null | awk '/Requests\/sec/ {print $2}' >>"$tmp/w"
+    taskset -c "$cpus" "$WRK" -t"$k" -c"$CONNS" -d"$DURATION" -H "User-Agent: $UA" "$url" 2>/dev/null | awk '/Requests\/sec/ {print $2}' >>"$tmp/w"
   done
   s=$(median <"$tmp/s"); w=$(median <"$tmp/w")
   printf '%6s %12.0f %12.0f %8.2f\n' "$k" "$s" "$w" "$(awk -v s="$s" -v w="$w" 'BEGIN {print s / w}')"
