@@ -84,6 +84,16 @@ func expectAll(t *testing.T, done <-chan outcome, n int, want client.Class) {
 	}
 }
 
+// startAll starts one request on each of n new senders of c; their
+// outcomes arrive on the channel returned.
+func startAll(ctx context.Context, c *client.Client, req *client.Request, n int) <-chan outcome {
+	done := make(chan outcome, n)
+	for i := range n {
+		c.NewSender(req, i).(client.Starter).Start(ctx, func(r client.Result) { done <- outcome{i, r} })
+	}
+	return done
+}
+
 // waitFor polls cond until it holds, or fails after 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -146,11 +156,7 @@ func TestConnectsBeyondTheCapWaitTheirTurn(t *testing.T) {
 	client.SetMaxConnecting(c, 1)
 	req := mustRequest(t, "GET", url+"/", nil, "")
 	const n = 40
-	done := make(chan outcome, n)
-	for i := range n {
-		s := c.NewSender(req, i).(client.Starter)
-		s.Start(context.Background(), func(r client.Result) { done <- outcome{i, r} })
-	}
+	done := startAll(context.Background(), c, req, n)
 	expectAll(t, done, n, client.OK)
 	if cs := c.Conns(); cs.Dials != n || cs.Open != n {
 		t.Fatalf("conns %+v, want %d dials, %d open", cs, n, n)
@@ -317,10 +323,7 @@ func TestRefusedConnectsThroughTheQueue(t *testing.T) {
 	client.SetMaxConnecting(c, 1)
 	req := mustRequest(t, "GET", url+"/", nil, "")
 	const n = 50
-	done := make(chan outcome, n)
-	for i := range n {
-		c.NewSender(req, i).(client.Starter).Start(context.Background(), func(r client.Result) { done <- outcome{i, r} })
-	}
+	done := startAll(context.Background(), c, req, n)
 	expectAll(t, done, n, client.Refused)
 	if cs := c.Conns(); cs.Dials != n || cs.DialErrors != n || cs.Open != 0 {
 		t.Fatalf("conns %+v, want %d dials, all failed, none open", cs, n)
