@@ -7,7 +7,8 @@
 // A Client is safe for concurrent use. A Request is a template; each load
 // worker gets a Sender for it from NewSender. On Linux, plain http:// in
 // HTTP/1.1 runs on the Client's event loops (loop_linux.go: one epoll loop
-// per CPU, non-blocking connects, the incremental parser of h1parse.go), and
+// per CPU and its connects; sender_linux.go: one user's exchanges, parsed by
+// the incremental parser of h1parse.go; target_linux.go: resolution), and
 // those Senders are Starters: a user waiting for an answer holds no
 // goroutine. TLS, HTTP/2 and other systems go through net/http (std.go).
 package client

@@ -5,11 +5,6 @@ package client
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -30,7 +25,6 @@ import (
 // when their connection is adopted, so an exchange costs one write and
 // one or two reads, and no epoll_ctl.
 type loop struct {
-	c      *Client
 	epfd   int
 	wakefd int // an eventfd that post writes to wake the loop
 	buf    []byte
@@ -38,9 +32,9 @@ type loop struct {
 	byFd   []*h1Sender // the sender that owns each adopted fd
 	batch  []loopMsg
 
-	// The deadline queue: senders with an exchange on the wire, by
-	// deadline. Every request has the same timeout, so appending in the
-	// order they are sent keeps it sorted.
+	// The deadline queue: senders connecting or with an exchange on the
+	// wire, by deadline. Connects and requests have the same timeout, so
+	// appending in the order they start keeps it sorted.
 	first, last *h1Sender
 
 	in, out atomic.Int64 // bytes read and written
@@ -78,7 +72,7 @@ type loopMsg struct {
 // readBufSize is each loop's read buffer: one per loop, not per user.
 const readBufSize = 64 << 10
 
-func newLoop(c *Client, maxConnecting int) (*loop, error) {
+func newLoop(maxConnecting int) (*loop, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -94,7 +88,7 @@ func newLoop(c *Client, maxConnecting int) (*loop, error) {
 		unix.Close(wakefd)
 		return nil, err
 	}
-	l := &loop{c: c, epfd: epfd, wakefd: wakefd, buf: make([]byte, readBufSize), maxConnecting: maxConnecting,
+	l := &loop{epfd: epfd, wakefd: wakefd, buf: make([]byte, readBufSize), maxConnecting: maxConnecting,
 		events: make([]unix.EpollEvent, 256), done: make(chan struct{})}
 	go l.run()
 	return l, nil
@@ -334,8 +328,8 @@ func (l *loop) connectEnded() {
 	}
 }
 
-// watch makes the end of ctx cancel the exchanges on the wire. (Those
-// being dialed end with their dial, which ctx also bounds.)
+// watch makes the end of ctx cancel the connects and exchanges under way,
+// and the connects still waiting for a slot.
 func (l *loop) watch(ctx context.Context) {
 	if ctx == l.ctx {
 		return
@@ -388,285 +382,6 @@ func (l *loop) totals() (in, out int64, open int) {
 	return l.in.Load(), l.out.Load(), int(l.open.Load())
 }
 
-// h1Sender sends plain-text HTTP/1.1 requests over one keep-alive
-// connection run by a loop. Start may be called from any goroutine, one
-// exchange at a time.
-type h1Sender struct {
-	c      *Client
-	l      *loop
-	r      *Request
-	to     *target // where to connect
-	isHead bool
-	w      h1Wire
-	v      vars
-	body   capped // the response body, when a check reads it
-
-	// Owned by the loop's goroutine.
-	wire       []byte // the bytes of the exchange under way
-	sent       int    // of wire
-	fd         int    // -1: no connection
-	reused     bool   // the connection carried a request before this one
-	wasReused  bool   // ... before the exchange under way
-	retried    bool
-	state      sendState
-	deadline   time.Time // of the connect or the exchange: see loop.first
-	prev, next *h1Sender
-	p          h1Parser
-	done       func(Result)
-	ctx        context.Context
-	scratch    []byte
-
-	res     chan Result // Do's
-	deliver func(Result)
-}
-
-// sendState is where a sender's exchange is.
-type sendState uint8
-
-const (
-	idle       sendState = iota // no exchange, or one waiting to connect
-	connecting                  // connecting, in the deadline queue
-	exchanging                  // sending or waiting for the answer, in the deadline queue
-)
-
-// newLoopSender returns a sender run by one of the Client's loops, or nil
-// when they cannot be had (then net/http carries the requests, and reports
-// a name that does not resolve as such).
-func (c *Client) newLoopSender(r *Request, worker int) Sender {
-	ls := c.loops()
-	if len(ls) == 0 {
-		return nil
-	}
-	to, err := c.targets.get(canonicalAddr(r), c.dial)
-	if err != nil {
-		return nil
-	}
-	return &h1Sender{c: c, l: ls[uint(worker)%uint(len(ls))], r: r, to: to,
-		isHead: r.Method == http.MethodHead, w: c.newH1Wire(r),
-		v: vars{run: c.runID, user: worker}, body: capped{max: c.maxBody()}, fd: -1}
-}
-
-// Start implements Starter: it begins one exchange, and done is called
-// with its outcome on the loop's goroutine. ctx is the run's stop signal.
-func (s *h1Sender) Start(ctx context.Context, done func(Result)) {
-	s.l.post(loopMsg{kind: msgStart, s: s, ctx: ctx, done: done})
-}
-
-// Do implements Sender, for callers that wait.
-func (s *h1Sender) Do(ctx context.Context) Result {
-	if s.res == nil {
-		s.res = make(chan Result, 1)
-		s.deliver = func(r Result) { s.res <- r }
-	}
-	s.Start(ctx, s.deliver)
-	return <-s.res
-}
-
-// start begins an exchange on the loop.
-func (s *h1Sender) start(ctx context.Context, done func(Result)) {
-	s.done, s.ctx = done, ctx
-	s.l.watch(ctx)
-	if ctx.Err() != nil {
-		s.finish(Result{Class: Canceled})
-		return
-	}
-	s.v.n++
-	s.wire = s.w.next(&s.v)
-	s.retried = false
-	s.begin()
-}
-
-// begin sends the request, connecting first when there is no connection.
-func (s *h1Sender) begin() {
-	if s.fd >= 0 {
-		s.send()
-		return
-	}
-	s.l.connect(s)
-}
-
-// send puts the exchange on the wire.
-func (s *h1Sender) send() {
-	s.wasReused, s.reused = s.reused, true
-	s.sent = 0
-	var sink io.Writer
-	if s.r.needsBody {
-		s.body.buf = s.body.buf[:0]
-		sink = &s.body
-	}
-	s.p.reset(s.isHead, sink)
-	s.deadline = time.Now().Add(s.c.cfg.Timeout)
-	s.state = exchanging
-	s.l.enqueue(s)
-	s.write()
-}
-
-// write writes what is left of the request; the rest, if the socket is
-// full, when it becomes writable.
-func (s *h1Sender) write() {
-	for s.sent < len(s.wire) {
-		n, err := unix.Write(s.fd, s.wire[s.sent:])
-		if n > 0 {
-			s.sent += n
-			s.l.out.Add(int64(n))
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, unix.EINTR):
-		case errors.Is(err, unix.EAGAIN):
-			return
-		default:
-			s.failBeforeAnswer(err)
-			return
-		}
-	}
-}
-
-func (s *h1Sender) onEvent(ev uint32) {
-	const writable = unix.EPOLLOUT | unix.EPOLLERR | unix.EPOLLHUP
-	if s.state == connecting {
-		if ev&writable == 0 {
-			return
-		}
-		s.l.connectDone(s)
-	}
-	if ev&writable != 0 && s.state == exchanging && s.sent < len(s.wire) {
-		s.write()
-	}
-	// A failed write may have ended the exchange, or started it again on
-	// a new connection (which must not be read before it is connected).
-	if s.fd >= 0 && s.state != connecting && ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
-		s.readable(ev&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0)
-	}
-}
-
-// readable reads what the socket holds and feeds it to the parser. hup
-// reports that the server has closed its side: an edge-triggered socket
-// will not say so again, so a connection whose response completes before
-// the end of the stream is read is closed then.
-func (s *h1Sender) readable(hup bool) {
-	buf := s.l.buf
-	for {
-		n, err := unix.Read(s.fd, buf)
-		switch {
-		case errors.Is(err, unix.EINTR):
-			continue
-		case errors.Is(err, unix.EAGAIN):
-			return
-		case s.state != exchanging:
-			// Nothing was asked: the server closed an idle connection, or
-			// spoke out of turn. Either way it cannot carry a request.
-			s.closeConn()
-			return
-		case err != nil:
-			s.failRead(err)
-			return
-		case n == 0:
-			if perr := s.p.end(); perr != nil {
-				s.failRead(perr)
-			} else {
-				s.complete(true)
-			}
-			return
-		}
-		s.l.in.Add(int64(n))
-		k, done, perr := s.p.feed(buf[:n])
-		switch {
-		case perr != nil:
-			s.failRead(perr)
-			return
-		case done:
-			// Bytes beyond the response are a server speaking out of
-			// turn: the connection cannot be trusted for the next request.
-			s.complete(k < n || hup)
-			return
-		}
-	}
-}
-
-// failRead fails the exchange after a read error or a cut response.
-func (s *h1Sender) failRead(err error) {
-	if !s.p.seen {
-		s.failBeforeAnswer(err)
-		return
-	}
-	if errors.Is(err, ErrMalformed) {
-		s.fail(ProtocolError)
-		return
-	}
-	s.fail(classify(err, s.ctx.Err() != nil))
-}
-
-// off takes the exchange off the wire.
-func (s *h1Sender) off() {
-	if s.state != idle {
-		s.state = idle
-		s.l.dequeue(s)
-	}
-}
-
-// complete ends an exchange whose response was read whole.
-func (s *h1Sender) complete(closeConn bool) {
-	s.off()
-	resp := s.p.resp
-	// A server may answer before it has read the whole request (a 413,
-	// say): what is left of it cannot go on this connection.
-	if closeConn || resp.close || s.c.cfg.NoKeepAlive || s.sent < len(s.wire) {
-		s.closeConn()
-	}
-	res := Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1}
-	if res.Class == OK && len(s.r.Checks) > 0 {
-		var ok bool
-		if ok, s.scratch = s.r.checkResponse(res.Code, s.body.buf, &s.v, s.scratch); !ok {
-			res.Class = CheckFailed
-		}
-	}
-	s.finish(res)
-}
-
-// fail ends the exchange with class and drops the connection. A request
-// surge canceled is Canceled whatever happened to it.
-func (s *h1Sender) fail(class Class) {
-	if s.state == connecting {
-		s.l.connectFailed(s, class, nil)
-		return
-	}
-	s.off()
-	s.closeConn()
-	if s.ctx.Err() != nil {
-		class = Canceled
-	}
-	s.finish(Result{Code: s.p.resp.code, Class: class, Proto: protoIf(s.p.resp.code)})
-}
-
-// failBeforeAnswer drops the connection after an error that came before
-// one byte of a response. On a reused connection the server most likely
-// closed it while idle: an idempotent request is then sent once more, on
-// a fresh connection, as net/http does.
-func (s *h1Sender) failBeforeAnswer(err error) {
-	s.off()
-	s.closeConn()
-	if s.wasReused && !s.retried && idempotent(s.r.Method) && s.ctx.Err() == nil {
-		s.retried = true
-		s.begin()
-		return
-	}
-	s.finish(Result{Class: classify(err, s.ctx.Err() != nil)})
-}
-
-func (s *h1Sender) closeConn() {
-	if s.fd >= 0 {
-		s.l.release(s.fd)
-		s.fd = -1
-	}
-}
-
-func (s *h1Sender) finish(r Result) {
-	done := s.done
-	s.done = nil
-	done(r)
-}
-
 // loopSet is a Client's loops, started when its first sender needs them.
 type loopSet struct {
 	once sync.Once
@@ -678,7 +393,7 @@ func (c *Client) loops() []*loop {
 	c.lp.once.Do(func() {
 		n := runtime.NumCPU()
 		for range n {
-			l, err := newLoop(c, max(maxDialing/n, 64))
+			l, err := newLoop(max(maxDialing/n, 64))
 			if err != nil {
 				break // fewer loops, or none: then net/http carries the load
 			}
@@ -727,85 +442,4 @@ func (q *fifo) pop() *h1Sender {
 	q.items[q.head] = nil
 	q.head++
 	return s
-}
-
-// target is where a loop sender connects: an address resolved once per
-// Client.
-type target struct {
-	family int
-	ap     netip.AddrPort
-}
-
-// sockaddr returns the address for connect; each call its own, as
-// unix.Connect writes into it.
-func (t *target) sockaddr() unix.Sockaddr {
-	if t.family == unix.AF_INET {
-		return &unix.SockaddrInet4{Port: int(t.ap.Port()), Addr: t.ap.Addr().As4()}
-	}
-	return &unix.SockaddrInet6{Port: int(t.ap.Port()), Addr: t.ap.Addr().As16()}
-}
-
-// targets resolves each host:port once.
-type targets struct {
-	mu   sync.Mutex
-	byHP map[string]targetOrErr
-}
-
-type targetOrErr struct {
-	t   *target
-	err error
-}
-
-// get returns the address to connect to for hostPort. A name that
-// resolves to several addresses is tried through d, as net.Dial does, and
-// the address that answered is kept; when none does, the first is.
-func (ts *targets) get(hostPort string, d *dialer) (*target, error) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if r, ok := ts.byHP[hostPort]; ok {
-		return r.t, r.err
-	}
-	t, err := resolveTarget(hostPort, d)
-	if ts.byHP == nil {
-		ts.byHP = make(map[string]targetOrErr)
-	}
-	ts.byHP[hostPort] = targetOrErr{t, err}
-	return t, err
-}
-
-func resolveTarget(hostPort string, d *dialer) (*target, error) {
-	host, portStr, err := net.SplitHostPort(hostPort)
-	if err != nil {
-		return nil, err
-	}
-	port, err := net.LookupPort("tcp", portStr)
-	if err != nil {
-		return nil, err
-	}
-	var ip netip.Addr
-	if a, err := netip.ParseAddr(host); err == nil {
-		ip = a
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-		if err != nil || len(ips) == 0 {
-			return nil, fmt.Errorf("resolving %s: %v", host, err)
-		}
-		ip = ips[0]
-		if len(ips) > 1 {
-			if c, err := d.dial(ctx, "tcp", hostPort); err == nil {
-				if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-					ip = a.AddrPort().Addr()
-				}
-				c.Close()
-			}
-		}
-	}
-	ip = ip.Unmap()
-	ap := netip.AddrPortFrom(ip, uint16(port))
-	if ip.Is4() {
-		return &target{family: unix.AF_INET, ap: ap}, nil
-	}
-	return &target{family: unix.AF_INET6, ap: ap}, nil
 }
