@@ -41,6 +41,14 @@ type Result struct {
 	// compressed format, base64: mergeable with other results.
 	Histogram string `json:"histogram"`
 
+	// StepNames, ByStep and Iterations are written for scenario files:
+	// StepNames lists the steps in the order of the file (flow by flow),
+	// ByStep holds each step's figures by name, in the shape of Summary,
+	// and Iterations counts the journeys.
+	StepNames  []string           `json:"step_names,omitempty"`
+	ByStep     map[string]Summary `json:"by_step,omitempty"`
+	Iterations *Iterations        `json:"iterations,omitempty"`
+
 	// Capacity, Steps and Bottleneck are written by `surge find` only.
 	Capacity   *Capacity   `json:"capacity,omitempty"`
 	Steps      []Step      `json:"steps,omitempty"`
@@ -67,6 +75,18 @@ type Summary struct {
 	Unfinished  int64            `json:"unfinished"`
 	Connections int64            `json:"connections"` // connections opened
 	Protocols   map[string]int64 `json:"protocols"`   // responses by HTTP version
+}
+
+// Iterations counts the journeys of a scenario run: one iteration is one
+// user going once through one flow.
+type Iterations struct {
+	Count     int64   `json:"count"`     // iterations that ended (completed or failed)
+	Completed int64   `json:"completed"` // iterations whose every step succeeded
+	Failed    int64   `json:"failed"`    // iterations ended by a failed step
+	Rate      float64 `json:"rate"`      // Count per second
+	// Latency is the journey latency of completed iterations, think
+	// time included, in milliseconds.
+	Latency Latency `json:"latency_ms"`
 }
 
 // Latency is a set of latency statistics in milliseconds.
@@ -110,6 +130,8 @@ type Point struct {
 	Requests int64   `json:"requests"`
 	Inflight int     `json:"inflight"`
 	Rate     float64 `json:"rate,omitzero"` // open model: target rate
+	// Iterations counts the scenario iterations that ended in the interval.
+	Iterations int64 `json:"iterations,omitzero"`
 }
 
 // Client is the load generator's self-check: figures about surge itself,
@@ -192,6 +214,8 @@ type Step struct {
 	SLO         []Threshold             `json:"slo"`
 	Client      Client                  `json:"client"`
 	Probes      map[string]*ProbeWindow `json:"probes"`
+	// ByStep holds each scenario step's figures at this level.
+	ByStep map[string]Summary `json:"by_step,omitempty"`
 }
 
 // Bottleneck is `surge find`'s diagnosis.
