@@ -112,7 +112,7 @@ Try the other bottlenecks of the lab yourself (start it with 'surge lab'):
 
 // demoSpec is the demo's search: the pool endpoint, one SLO, a probe.
 func demoSpec(base string) (*findSpec, error) {
-	req, err := client.NewRequest("GET", base+demoPath, nil, nil)
+	job, err := (&loadFlags{method: "GET"}).workload(base + demoPath)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func demoSpec(base string) (*findSpec, error) {
 		return nil, err
 	}
 	return &findSpec{
-		req:     req,
+		job:     job,
 		client:  client.Config{Timeout: 10 * time.Second, Conns: demoMaxUser},
 		slos:    slos,
 		probes:  []probe.Probe{p},

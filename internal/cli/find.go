@@ -98,7 +98,7 @@ func newFindCmd(env Env) *cobra.Command {
 
 // findSpec is a validated capacity search: everything needed to run it.
 type findSpec struct {
-	req       *client.Request
+	job       *workload
 	client    client.Config
 	slos      []*expr.Expr
 	probes    []probe.Probe
@@ -179,7 +179,7 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string) (*findSpec, error) 
 		return nil, usagef("--max-inflight must be at least 1, got %d", o.maxInflight)
 	}
 	var err error
-	if sp.req, err = o.request(target); err != nil {
+	if sp.job, err = o.workload(target); err != nil {
 		return nil, err
 	}
 	conns := int(o.max)
@@ -218,7 +218,7 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string) (*findSpec, error) 
 	sp.maxInfl = o.maxInflight
 	sp.warmup = o.warmup
 	sp.grace = min(o.timeout, 2*time.Second)
-	sp.hasChecks = len(sp.req.Checks) > 0
+	sp.hasChecks = sp.job.checks
 	return sp, nil
 }
 
@@ -282,13 +282,13 @@ func search(ctx context.Context, env Env, sp *findSpec, quiet bool, summaryTo io
 		if sp.model == "rate" {
 			model = "open model"
 		}
-		fmt.Fprintf(env.Stderr, "surge find · %s %s · SLO %s · %s, %s to %s\n", sp.req.Method, sp.req.URL, sloText(sp.slos),
+		fmt.Fprintf(env.Stderr, "surge find · %s %s · SLO %s · %s, %s to %s\n", sp.job.method, sp.job.target, sloText(sp.slos),
 			model, report.Level(sp.model, sp.search.Min), report.Level(sp.model, sp.search.Max))
 	}
 	n := 0
 	run := func(ctx context.Context, level float64, phase string, d time.Duration) (*result.Result, error) {
 		return runner.Run(ctx, runner.Options{
-			Request: sp.req, Client: sp.client, Plan: sp.plan(level, d),
+			Journeys: sp.job.plan, Target: sp.job.target, Method: sp.job.method, Client: sp.client, Plan: sp.plan(level, d),
 			Thresholds: sp.slos, Warmup: sp.warmup, Probes: sp.probes,
 		})
 	}
@@ -322,7 +322,7 @@ func assembleFind(sp *findSpec, oc capacity.Outcome, started time.Time) *result.
 	case len(oc.Steps) > 0:
 		env = oc.Steps[len(oc.Steps)-1].Result
 	default:
-		env = &result.Result{Version: result.Version, Target: sp.req.URL.String(), Method: sp.req.Method, Probes: result.Probes{}, Thresholds: []result.Threshold{}}
+		env = &result.Result{Version: result.Version, Target: sp.job.target, Method: sp.job.method, Probes: result.Probes{}, Thresholds: []result.Threshold{}}
 	}
 	res := *env
 	res.Started = started.UTC().Truncate(time.Millisecond)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/surgeload/surge/internal/client"
 	"github.com/surgeload/surge/internal/expr"
 	"github.com/surgeload/surge/internal/load"
+	"github.com/surgeload/surge/internal/scenario"
 )
 
 // loadFlags are the flags shared by `run` and `find`: what to send, and
@@ -52,45 +52,64 @@ func (f *loadFlags) register(fs *pflag.FlagSet, thresholdHelp string) {
 	fs.StringArrayVar(&f.checks, "check", nil, "response check: status==200, status<400, body~TEXT, body!~TEXT; TEXT may use {{id}} {{user}} {{n}} (repeatable)")
 }
 
-// request builds the request template from the flags and the URL.
-func (f *loadFlags) request(rawURL string) (*client.Request, error) {
+// workload is what a run sends: the journeys every user runs, and how the
+// result names them.
+type workload struct {
+	plan   *scenario.Plan
+	target string // the URL, or the scenario file
+	method string // the URL run's method
+	checks bool   // some step checks its responses
+}
+
+// workload builds what to send from the flags and the URL: a URL is a
+// one-step scenario.
+func (f *loadFlags) workload(rawURL string) (*workload, error) {
 	if !strings.Contains(rawURL, "://") {
 		if st, err := os.Stat(rawURL); err == nil && st.Mode().IsRegular() {
 			return nil, usagef("%s is a file, and scenario files are not supported yet: give the target as a URL, e.g. http://127.0.0.1:8080/path", rawURL)
 		}
 	}
-	h := http.Header{}
+	var headers []scenario.Header
 	for _, line := range f.headers {
 		name, value, ok := strings.Cut(line, ":")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" || strings.ContainsAny(name, " \t") {
 			return nil, usagef("--header %q: want 'Name: value'", line)
 		}
-		h.Add(name, strings.TrimSpace(value))
+		headers = append(headers, scenario.Header{Name: name, Value: strings.TrimSpace(value)})
 	}
-	var body []byte
+	var body string
 	if strings.HasPrefix(f.body, "@") {
 		b, err := os.ReadFile(f.body[1:])
 		if err != nil {
 			return nil, usagef("--body: %v", err)
 		}
-		body = b
-	} else if f.body != "" {
-		body = []byte(f.body)
+		body = string(b)
+	} else {
+		body = f.body
 	}
-	var checks []*client.Check
+	var checks []scenario.Check
 	for _, src := range f.checks {
-		c, err := client.ParseCheck(src)
+		c, err := scenario.ParseCheck(src)
 		if err != nil {
 			return nil, usagef("--%v", err)
 		}
 		checks = append(checks, c)
 	}
-	r, err := client.NewRequest(f.method, rawURL, h, body, checks...)
+	plan, err := scenario.Compile(scenario.URL(f.method, rawURL, headers, body, checks), scenario.Options{})
 	if err != nil {
-		return nil, asUsage(err)
+		return nil, asUsage(unwrapStep(err))
 	}
-	return r, nil
+	return &workload{plan: plan, target: rawURL, method: plan.Steps[0].Request.Method, checks: len(checks) > 0}, nil
+}
+
+// unwrapStep drops the "step NAME: " context of a one-step scenario's
+// error: on the command line the step is the URL.
+func unwrapStep(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
 }
 
 // clientConfig builds the client configuration; conns is the expected

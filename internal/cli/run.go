@@ -73,7 +73,7 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 	if fs.Changed("requests") && !fs.Changed("duration") {
 		o.duration = time.Hour
 	}
-	req, err := o.request(target)
+	job, err := o.workload(target)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 	tuneForLoad(env)
 	defer stop()
 	var prog *report.Progress
-	opts := runner.Options{Request: req, Client: ccfg, Plan: plan, Thresholds: thresholds}
+	opts := runner.Options{Journeys: job.plan, Target: job.target, Method: job.method, Client: ccfg, Plan: plan, Thresholds: thresholds}
 	if !o.quiet {
 		prog = report.NewProgress(env.Stderr, env.IsTerminal(env.Stderr), plan.Duration)
 		opts.Progress = func(p runner.Progress) { prog.Update(p.Elapsed, p.Point, p.Sent, p.Errors) }

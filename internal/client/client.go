@@ -61,8 +61,7 @@ type Client struct {
 
 	runID string // distinguishes this client's {{id}} values
 
-	wireMu sync.Mutex
-	wires  map[*Request][]byte // serialized requests of the fast path
+	forms sync.Map // *Request → *h1Form: requests in their HTTP/1.1 form
 
 	lp      loopSet // the event loops of the fast path, where there are some
 	targets targets // the fast path's resolved addresses
@@ -111,7 +110,7 @@ func New(cfg Config) (*Client, error) {
 		p.SetHTTP2(true)
 	}
 	tr.Protocols = &p
-	return &Client{cfg: cfg, tr: tr, conns: stats, dial: dialer, runID: newRunID(), wires: make(map[*Request][]byte)}, nil
+	return &Client{cfg: cfg, tr: tr, conns: stats, dial: dialer, runID: newRunID()}, nil
 }
 
 // Close closes every connection the Client opened. Call it when no request
@@ -150,43 +149,59 @@ type Result struct {
 	Code  int   // HTTP status code, 0 when no response arrived
 	Class Class // OK or the failure class
 	Proto int   // major HTTP version of the response (1 or 2), 0 without one
+	// Body and Header hold what the request asked to keep of a response
+	// (Request.KeepBody, KeepHeaders): the body, up to Config.MaxBody
+	// bytes, and the header lines ("Name: value\r\n" each). They belong
+	// to the Sender and are valid until its next exchange.
+	Body   []byte
+	Header []byte
 }
 
-// Sender sends requests from one template, one at a time. Each load
-// worker owns one; a Sender is not safe for concurrent use.
+// Sender sends one virtual user's requests, one at a time, over the
+// user's own connection. Each load worker owns one; a Sender is not safe
+// for concurrent use.
 type Sender interface {
-	// Do sends one request and reads the whole response. ctx is the run's
-	// stop signal: if it ends first, the request is classified Canceled,
-	// not as a failure of the target.
-	Do(ctx context.Context) Result
+	// Do sends one exchange and reads the whole response. ctx is the
+	// run's stop signal: if it ends first, the request is classified
+	// Canceled, not as a failure of the target.
+	Do(ctx context.Context, x *Exchange) Result
 }
 
 // userAgent is sent unless the request sets its own.
 var userAgent = "surge/" + buildinfo.Version
 
-// Starter is a Sender that can also run a request without a goroutine
+// Starter is a Sender that can also run an exchange without a goroutine
 // waiting for it: Start sends one request and returns at once; done is
 // called with the outcome, once, on a goroutine of the Client's. Like Do,
-// one request at a time.
+// one exchange at a time; x must not change until done is called.
 type Starter interface {
 	Sender
-	Start(ctx context.Context, done func(Result))
+	Start(ctx context.Context, x *Exchange, done func(Result))
 }
 
-// NewSender returns a Sender for r, for the given worker (its number is
-// the {{user}} template variable). On Linux, plain http:// URLs spoken in
-// HTTP/1.1 take a fast path: each sender owns a keep-alive connection, run
+// NewSender returns a Sender for one virtual user (worker is its number,
+// which picks its event loop) that will send the given requests. On
+// Linux, when every one of them is a plain http:// URL spoken in HTTP/1.1,
+// the user takes a fast path: its sender owns a keep-alive connection run
 // by one of the Client's event loops (one per CPU), and is a Starter.
 // Everything else (TLS, HTTP/2, other systems) goes through net/http's
 // Transport.
-func (c *Client) NewSender(r *Request, worker int) Sender {
-	if r.URL.Scheme == "http" && c.cfg.Protocol != HTTP2 {
-		if s := c.newLoopSender(r, worker); s != nil {
+func (c *Client) NewSender(worker int, reqs ...*Request) Sender {
+	fast := c.cfg.Protocol != HTTP2 && len(reqs) > 0
+	for _, r := range reqs {
+		fast = fast && r.URL.Scheme == "http" && c.h1FormOf(r).to != nil
+	}
+	if fast {
+		if s := c.newLoopSender(worker); s != nil {
 			return s
 		}
 	}
-	return c.newStdWorker(r, worker)
+	return c.newStdWorker()
 }
+
+// RunID returns the first part of this Client's {{id}} values: it differs
+// from one Client (one run, or one find step) to the next.
+func (c *Client) RunID() string { return c.runID }
 
 // maxBody is the number of body bytes kept for checks.
 func (c *Client) maxBody() int {

@@ -89,7 +89,7 @@ func TestSendersAgree(t *testing.T) {
 	h := http.Header{"X-Test": {"yes"}, "Host": {"api.example"}}
 	for _, p := range []client.Protocol{client.Auto, client.HTTP1} {
 		c := newClient(t, client.Config{Protocol: p})
-		s := c.NewSender(mustRequest(t, "POST", srv.URL+"/a/b?q=1", h, `{"k":1}`), 0)
+		s := client.Bind(c, mustRequest(t, "POST", srv.URL+"/a/b?q=1", h, `{"k":1}`), 0)
 		for range 3 {
 			res := s.Do(context.Background())
 			if res.Code != 201 || res.Class != client.OK || res.Proto != 1 {
@@ -138,7 +138,7 @@ func TestFastPathParsesOddResponses(t *testing.T) {
 				}
 			})
 			c := newClient(t, client.Config{})
-			s := c.NewSender(mustRequest(t, "GET", url+"/", nil, ""), 0)
+			s := client.Bind(c, mustRequest(t, "GET", url+"/", nil, ""), 0)
 			for i := range 3 {
 				res := s.Do(context.Background())
 				if res.Code != tc.code || res.Class != tc.class {
@@ -172,7 +172,7 @@ func TestFastPathRetriesAClosedIdleConnection(t *testing.T) {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	})
 	c := newClient(t, client.Config{})
-	s := c.NewSender(mustRequest(t, "GET", url+"/", nil, ""), 0)
+	s := client.Bind(c, mustRequest(t, "GET", url+"/", nil, ""), 0)
 	for i := range 5 {
 		if res := s.Do(context.Background()); res.Class != client.OK {
 			t.Fatalf("request %d: %+v", i, res)
@@ -199,7 +199,7 @@ func TestTimeoutAndCancel(t *testing.T) {
 			continue // h2c needs a server that speaks it; covered end to end
 		}
 		c := newClient(t, client.Config{Timeout: 100 * time.Millisecond, Protocol: p})
-		s := c.NewSender(mustRequest(t, "GET", srv.URL, nil, ""), 0)
+		s := client.Bind(c, mustRequest(t, "GET", srv.URL, nil, ""), 0)
 		start := time.Now()
 		if res := s.Do(context.Background()); res.Class != client.Timeout {
 			t.Fatalf("result %+v, want a timeout", res)
@@ -210,7 +210,7 @@ func TestTimeoutAndCancel(t *testing.T) {
 		// Canceling the run's context interrupts a request in flight and
 		// is not the target's fault.
 		c2 := newClient(t, client.Config{Timeout: time.Minute, Protocol: p})
-		s2 := c2.NewSender(mustRequest(t, "GET", srv.URL, nil, ""), 0)
+		s2 := client.Bind(c2, mustRequest(t, "GET", srv.URL, nil, ""), 0)
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(50*time.Millisecond, cancel)
 		if res := s2.Do(ctx); res.Class != client.Canceled {

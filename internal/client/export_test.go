@@ -2,8 +2,11 @@ package client
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
+
+	"github.com/surgeload/surge/internal/tmpl"
 )
 
 // ReadResponse exposes the HTTP/1.x response parser to the black-box
@@ -26,4 +29,34 @@ func ReadResponse(br *bufio.Reader, head bool, body io.Writer) (code int, close 
 			return p.resp.code, p.resp.close, p.resp.bodyLen, err
 		}
 	}
+}
+
+// Bound is a Sender bound to one request and the built-in variables of one
+// user, the way the tests drive senders: {{n}} counts its exchanges.
+type Bound struct {
+	s Sender
+	v tmpl.Values
+	x Exchange
+}
+
+// Bind returns worker's sender for r, bound to it.
+func Bind(c *Client, r *Request, worker int) *Bound {
+	b := &Bound{s: c.NewSender(worker, r), v: tmpl.Values{Run: c.RunID(), User: worker}}
+	b.x = Exchange{Req: r, Vals: &b.v}
+	return b
+}
+
+// Do sends the next exchange and waits for it.
+func (b *Bound) Do(ctx context.Context) Result {
+	b.v.N++
+	return b.s.Do(ctx, &b.x)
+}
+
+// Starter reports whether the sender runs on the event loops.
+func (b *Bound) Starter() bool { _, ok := b.s.(Starter); return ok }
+
+// Start starts the next exchange; the sender must be a Starter.
+func (b *Bound) Start(ctx context.Context, done func(Result)) {
+	b.v.N++
+	b.s.(Starter).Start(ctx, &b.x, done)
 }

@@ -2,80 +2,92 @@ package client
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"strconv"
+
+	"github.com/surgeload/surge/internal/tmpl"
 )
 
-// h1Wire holds a request serialized for HTTP/1.1: the bytes are rendered
-// once when the request uses no template variable (and shared by every
-// sender of it), else for each request into the sender's own buffers.
-type h1Wire struct {
-	r       *Request
-	wire    []byte // the serialized request, when not templated
-	head    tmpl   // the request head without Content-Length, when templated
-	buf     []byte // a templated request, rendered
-	bodyBuf []byte
+// h1Form is a request in its HTTP/1.1 form for one Client: the bytes of
+// the whole request when they never change, and the template of its head
+// otherwise. Each Client makes it once per request and every sender of the
+// request shares it.
+type h1Form struct {
+	r    *Request
+	wire []byte        // the serialized request, when not templated
+	head tmpl.Template // the head without Cookie, Content-Length and the blank line
+	to   *target       // where to connect (event loops only)
 }
 
-// newH1Wire prepares r's bytes. All senders of one request share its
-// serialized bytes, unless it uses template variables.
-func (c *Client) newH1Wire(r *Request) h1Wire {
-	w := h1Wire{r: r}
-	if r.templated {
-		w.head = c.headTemplate(r)
-		return w
+// h1FormOf returns r's form, making it on first use.
+func (c *Client) h1FormOf(r *Request) *h1Form {
+	if f, ok := c.forms.Load(r); ok {
+		return f.(*h1Form)
 	}
-	c.wireMu.Lock()
-	wire, ok := c.wires[r]
-	if !ok {
-		wire = c.serialize(r)
-		c.wires[r] = wire
+	f := &h1Form{r: r, head: c.headTemplate(r)}
+	if !r.templated {
+		f.wire = c.serialize(r)
 	}
-	c.wireMu.Unlock()
-	w.wire = wire
-	return w
+	f.to = c.targetOf(r)
+	actual, _ := c.forms.LoadOrStore(r, f)
+	return actual.(*h1Form)
 }
 
-// next returns the bytes of the next request, rendered with v.
-func (w *h1Wire) next(v *vars) []byte {
-	if !w.r.templated {
-		return w.wire
+// render returns the bytes of one exchange: the shared wire when nothing
+// varies, else rendered into the sender's buffers (returned for reuse).
+func (f *h1Form) render(x *Exchange, buf, bodyBuf []byte) (wire, buf2, body2 []byte) {
+	if f.wire != nil && len(x.Cookie) == 0 {
+		return f.wire, buf, bodyBuf
 	}
-	w.buf = w.head.appendTo(w.buf[:0], v)
-	w.bodyBuf = w.r.body.appendTo(w.bodyBuf[:0], v)
-	if len(w.bodyBuf) > 0 || hasBodyMethod(w.r.Method) {
-		w.buf = append(w.buf, "Content-Length: "...)
-		w.buf = strconv.AppendInt(w.buf, int64(len(w.bodyBuf)), 10)
-		w.buf = append(w.buf, "\r\n"...)
+	buf = f.head.Render(buf[:0], x.Vals)
+	if len(x.Cookie) > 0 {
+		buf = append(buf, "Cookie: "...)
+		buf = append(buf, x.Cookie...)
+		buf = append(buf, "\r\n"...)
 	}
-	w.buf = append(w.buf, "\r\n"...)
-	w.buf = append(w.buf, w.bodyBuf...)
-	return w.buf
+	bodyBuf = f.r.body.Render(bodyBuf[:0], x.Vals)
+	if len(bodyBuf) > 0 || hasBodyMethod(f.r.Method) {
+		buf = append(buf, "Content-Length: "...)
+		buf = strconv.AppendInt(buf, int64(len(bodyBuf)), 10)
+		buf = append(buf, "\r\n"...)
+	}
+	buf = append(buf, "\r\n"...)
+	buf = append(buf, bodyBuf...)
+	return buf, buf, bodyBuf
 }
 
-// headTemplate is the request head of a templated request, up to (not
-// including) Content-Length and the blank line.
-func (c *Client) headTemplate(r *Request) tmpl {
-	lit := func(s string) seg { return seg{lit: []byte(s)} }
-	t := tmpl{lit(r.Method + " ")}
-	t = append(t, r.uri...)
-	t = append(t, lit(" HTTP/1.1\r\nHost: "+hostHeader(r)+"\r\n"))
+// headTemplate is the request head of r, up to (not including) Cookie,
+// Content-Length and the blank line.
+func (c *Client) headTemplate(r *Request) tmpl.Template {
+	var b bytes.Buffer
+	var parts []tmpl.Template
+	flush := func() {
+		if b.Len() > 0 {
+			parts = append(parts, tmpl.Literal(b.String()))
+			b.Reset()
+		}
+	}
+	b.WriteString(r.Method + " ")
+	flush()
+	parts = append(parts, r.uri)
+	b.WriteString(" HTTP/1.1\r\nHost: " + hostHeader(r) + "\r\n")
 	if r.Header.Get("User-Agent") == "" {
-		t = append(t, lit("User-Agent: "+userAgent+"\r\n"))
+		b.WriteString("User-Agent: " + userAgent + "\r\n")
 	}
 	for _, h := range r.headers {
 		if k := http.CanonicalHeaderKey(h.name); k == "Host" || k == "Content-Length" || k == "Connection" && c.cfg.NoKeepAlive {
 			continue
 		}
-		t = append(t, lit(h.name+": "))
-		t = append(t, h.value...)
-		t = append(t, lit("\r\n"))
+		b.WriteString(h.name + ": ")
+		flush()
+		parts = append(parts, h.value)
+		b.WriteString("\r\n")
 	}
 	if c.cfg.NoKeepAlive {
-		t = append(t, lit("Connection: close\r\n"))
+		b.WriteString("Connection: close\r\n")
 	}
-	return t
+	flush()
+	return tmpl.Join(parts...)
 }
 
 func hasBodyMethod(m string) bool {
@@ -89,50 +101,17 @@ func hostHeader(r *Request) string {
 	return r.URL.Host
 }
 
-// serialize renders r as HTTP/1.1 bytes.
+// serialize renders a request that uses no variable as HTTP/1.1 bytes.
 func (c *Client) serialize(r *Request) []byte {
-	host := hostHeader(r)
-	var b bytes.Buffer
-	b.WriteString(r.Method)
-	b.WriteByte(' ')
-	b.WriteString(r.URL.RequestURI())
-	b.WriteString(" HTTP/1.1\r\nHost: ")
-	b.WriteString(host)
-	b.WriteString("\r\n")
-	if r.Header.Get("User-Agent") == "" {
-		b.WriteString("User-Agent: " + userAgent + "\r\n")
-	}
-	for name, values := range r.Header {
-		if k := http.CanonicalHeaderKey(name); k == "Host" || k == "Content-Length" || k == "Connection" && c.cfg.NoKeepAlive {
-			continue
-		}
-		for _, v := range values {
-			b.WriteString(name)
-			b.WriteString(": ")
-			b.WriteString(v)
-			b.WriteString("\r\n")
-		}
-	}
-	if c.cfg.NoKeepAlive {
-		b.WriteString("Connection: close\r\n")
-	}
+	var b []byte
+	b = c.headTemplate(r).Render(b, &tmpl.Values{})
 	if len(r.Body) > 0 || hasBodyMethod(r.Method) {
-		b.WriteString("Content-Length: ")
-		b.WriteString(strconv.Itoa(len(r.Body)))
-		b.WriteString("\r\n")
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(r.Body)), 10)
+		b = append(b, "\r\n"...)
 	}
-	b.WriteString("\r\n")
-	b.Write(r.Body)
-	return b.Bytes()
-}
-
-// canonicalAddr returns host:port for a URL, adding the default port.
-func canonicalAddr(r *Request) string {
-	port := r.URL.Port()
-	if port == "" {
-		port = "80"
-	}
-	return net.JoinHostPort(r.URL.Hostname(), port)
+	b = append(b, "\r\n"...)
+	return append(b, r.Body...)
 }
 
 // protoIf returns 1 when a status line was read.
@@ -149,4 +128,17 @@ func idempotent(m string) bool {
 		return true
 	}
 	return false
+}
+
+// capped collects up to max bytes of a body and drops the rest.
+type capped struct {
+	buf []byte
+	max int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.max - len(c.buf); room > 0 {
+		c.buf = append(c.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }

@@ -58,6 +58,7 @@ const (
 type h1Parser struct {
 	head    bool      // the request was a HEAD
 	body    io.Writer // receives the body; nil discards it
+	hdr     *[]byte   // receives the final response's header lines; nil: none
 	state   pstate
 	resp    h1Response
 	f       framing
@@ -248,6 +249,9 @@ func chunkLine(line []byte) ([]byte, error) {
 // statusLine parses "HTTP/1.1 200 OK".
 func (p *h1Parser) statusLine(line []byte) error {
 	p.resp, p.f = h1Response{bodyLen: p.resp.bodyLen}, framing{}
+	if p.hdr != nil {
+		*p.hdr = (*p.hdr)[:0] // an interim 1xx's headers are not the answer's
+	}
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' ||
 		(line[7] != '0' && line[7] != '1') || len(line) > 12 && line[12] != ' ' {
 		return fmt.Errorf("%w: bad status line %q", ErrMalformed, clip(line))
@@ -289,6 +293,9 @@ func (p *h1Parser) headerLine(line []byte) error {
 		return fmt.Errorf("%w: bad header line %q", ErrMalformed, clip(line))
 	}
 	name, value := line[:colon], bytes.TrimSpace(line[colon+1:])
+	if p.hdr != nil {
+		*p.hdr = append(append(append(append(*p.hdr, name...), ": "...), value...), "\r\n"...)
+	}
 	f := &p.f
 	switch {
 	case equalFold(name, "content-length"):

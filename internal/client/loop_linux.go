@@ -33,8 +33,7 @@ type loop struct {
 	batch  []loopMsg
 
 	// The deadline queue: senders connecting or with an exchange on the
-	// wire, by deadline. Connects and requests have the same timeout, so
-	// appending in the order they start keeps it sorted.
+	// wire, by deadline (see enqueue).
 	first, last *h1Sender
 
 	in, out atomic.Int64 // bytes read and written
@@ -65,6 +64,7 @@ const (
 type loopMsg struct {
 	kind msgKind
 	s    *h1Sender
+	x    *Exchange
 	ctx  context.Context
 	done func(Result)
 }
@@ -199,14 +199,27 @@ func (l *loop) expire(now time.Time, all bool) {
 	}
 }
 
+// enqueue puts s in the deadline queue, in order. Most requests of a run
+// share one timeout, so s nearly always goes last; a step with a shorter
+// timeout of its own walks back to its place.
 func (l *loop) enqueue(s *h1Sender) {
-	s.prev, s.next = l.last, nil
-	if l.last != nil {
-		l.last.next = s
+	after := l.last
+	for after != nil && after.deadline.After(s.deadline) {
+		after = after.prev
+	}
+	s.prev = after
+	if after != nil {
+		s.next = after.next
+		after.next = s
 	} else {
+		s.next = l.first
 		l.first = s
 	}
-	l.last = s
+	if s.next != nil {
+		s.next.prev = s
+	} else {
+		l.last = s
+	}
 }
 
 func (l *loop) dequeue(s *h1Sender) {
@@ -227,7 +240,7 @@ func (l *loop) handle(m *loopMsg) {
 	s := m.s
 	switch m.kind {
 	case msgStart:
-		s.start(m.ctx, m.done)
+		s.start(m.ctx, m.x, m.done)
 	case msgCancel:
 		if m.ctx != l.ctx {
 			return
@@ -277,7 +290,7 @@ func (l *loop) connect(s *h1Sender) {
 	l.connects++
 	s.fd = fd
 	s.state = connecting
-	s.deadline = time.Now().Add(s.c.cfg.Timeout)
+	s.deadline = time.Now().Add(s.timeout)
 	l.enqueue(s)
 }
 

@@ -89,7 +89,7 @@ func expectAll(t *testing.T, done <-chan outcome, n int, want client.Class) {
 func startAll(ctx context.Context, c *client.Client, req *client.Request, n int) <-chan outcome {
 	done := make(chan outcome, n)
 	for i := range n {
-		c.NewSender(req, i).(client.Starter).Start(ctx, func(r client.Result) { done <- outcome{i, r} })
+		client.Bind(c, req, i).Start(ctx, func(r client.Result) { done <- outcome{i, r} })
 	}
 	return done
 }
@@ -112,10 +112,10 @@ func TestWaitingSendersHoldNoGoroutine(t *testing.T) {
 	url := silentListener(t)
 	c := newClient(t, client.Config{Timeout: time.Minute})
 	req := mustRequest(t, "GET", url+"/", nil, "")
-	senders := make([]client.Starter, n)
+	senders := make([]*client.Bound, n)
 	for i := range senders {
-		s, ok := c.NewSender(req, i).(client.Starter)
-		if !ok {
+		s := client.Bind(c, req, i)
+		if !s.Starter() {
 			t.Fatal("plain HTTP/1.1 sender is not a Starter on Linux")
 		}
 		senders[i] = s
@@ -168,7 +168,7 @@ func TestConnectTimesOutAndQueuedConnectsCancel(t *testing.T) {
 	c := newClient(t, client.Config{Timeout: 200 * time.Millisecond})
 	req := mustRequest(t, "GET", url+"/", nil, "")
 	start := time.Now()
-	if res := c.NewSender(req, 0).Do(context.Background()); res.Class != client.Timeout {
+	if res := client.Bind(c, req, 0).Do(context.Background()); res.Class != client.Timeout {
 		t.Fatalf("connect to a full accept queue: %+v, want a timeout", res)
 	}
 	if d := time.Since(start); d < 200*time.Millisecond || d > 5*time.Second {
@@ -185,7 +185,7 @@ func TestConnectTimesOutAndQueuedConnectsCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan outcome, 2)
 	for _, i := range []int{0, client.Loops(c2)} {
-		c2.NewSender(req, i).(client.Starter).Start(ctx, func(r client.Result) { done <- outcome{i, r} })
+		client.Bind(c2, req, i).Start(ctx, func(r client.Result) { done <- outcome{i, r} })
 	}
 	waitFor(t, "the first connect is under way", func() bool { return c2.Conns().Dials == 1 })
 	cancel()
@@ -218,20 +218,20 @@ func TestLargeBodiesAcrossManyReads(t *testing.T) {
 			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 		}
 	})
-	check, err := client.ParseCheck("body~THE-END")
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := newClient(t, client.Config{MaxBody: 2 << 20})
 	for _, path := range []string{"/length", "/chunked"} {
-		r, err := client.NewRequest("GET", url+path, nil, nil, check)
+		r, err := client.Build(client.Spec{URL: url + path, KeepBody: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := c.NewSender(r, 0)
+		s := client.Bind(c, r, 0)
 		for i := range 2 {
-			if res := s.Do(context.Background()); res.Class != client.OK || res.Code != 200 {
+			res := s.Do(context.Background())
+			if res.Class != client.OK || res.Code != 200 {
 				t.Fatalf("%s request %d: %+v", path, i, res)
+			}
+			if len(res.Body) != len(body) || !strings.HasSuffix(string(res.Body), "THE-END") {
+				t.Fatalf("%s request %d: kept %d body bytes, want all %d", path, i, len(res.Body), len(body))
 			}
 		}
 	}
@@ -269,9 +269,9 @@ func BenchmarkLoopExchange(b *testing.B) {
 		b.Fatal(err)
 	}
 	const senders = 50
-	ss := make([]client.Starter, senders)
+	ss := make([]*client.Bound, senders)
 	for i := range ss {
-		ss[i] = c.NewSender(req, i).(client.Starter)
+		ss[i] = client.Bind(c, req, i)
 	}
 	left := make(chan struct{}, b.N)
 	for range b.N {

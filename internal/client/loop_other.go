@@ -9,7 +9,12 @@ type loopSet struct{}
 // targets is empty where there are no event loops.
 type targets struct{}
 
-func (c *Client) newLoopSender(*Request, int) Sender { return nil }
+type target struct{}
+
+func (c *Client) newLoopSender(int) Sender { return nil }
+
+// targetOf returns nil: there is no fast path to resolve for.
+func (c *Client) targetOf(*Request) *target { return nil }
 
 func (c *Client) stopLoops() {}
 

@@ -3,44 +3,84 @@ package client
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/surgeload/surge/internal/tmpl"
 )
 
-// Request is a request template: what every load request sends. The URL's
-// path and query, header values and the body may use template variables
-// ({{id}}, {{user}}, {{n}}); see vars.
+// Request is a request template: one step of a journey, or the one request
+// of a URL run. Its URL path and query, header values and body may use
+// template variables (see package tmpl), rendered for every exchange.
 type Request struct {
 	Method string
 	URL    *url.URL // the URL as parsed, variables rendered with sample values
 	Header http.Header
-	Body   []byte
-	// Checks are applied to every response; see Check.
-	Checks []*Check
+	Body   []byte // the body as given, variables unrendered
+	// Timeout bounds this request; 0 means the Client's.
+	Timeout time.Duration
+	// KeepBody and KeepHeaders say what of a response the caller reads
+	// (Result.Body, Result.Header); other responses are only counted.
+	KeepBody    bool
+	KeepHeaders bool
 
-	raw       string // the URL as given
-	uri       tmpl   // request-URI (path?query) template
+	uri       tmpl.Template // request-URI (path?query)
 	headers   []headerTmpl
-	body      tmpl
-	templated bool // some part uses a variable
-	needsBody bool // a check reads the body
+	body      tmpl.Template
+	templated bool   // some part uses a variable
+	addr      string // host:port to connect to
 }
 
 type headerTmpl struct {
 	name  string
-	value tmpl
+	value tmpl.Template
 }
 
-// NewRequest checks and builds a request template. Errors are for people:
-// they say what is wrong with the method, URL, headers or checks.
-func NewRequest(method, rawURL string, header http.Header, body []byte, checks ...*Check) (*Request, error) {
+// Spec describes a request to build with Build.
+type Spec struct {
+	Method string
+	URL    string // absolute http:// or https:// URL; a template in its path and query
+	Header []Field
+	Body   string
+	// BodyEscape says how variables are written into the body.
+	BodyEscape tmpl.Escape
+	// Names resolves the named variables the request may use (nil: the
+	// built-ins only).
+	Names       tmpl.Names
+	Timeout     time.Duration
+	KeepBody    bool
+	KeepHeaders bool
+}
+
+// Field is one header field.
+type Field struct{ Name, Value string }
+
+// NewRequest builds a request that uses only the built-in variables, from
+// the parts of a command line.
+func NewRequest(method, rawURL string, header http.Header, body []byte) (*Request, error) {
+	s := Spec{Method: method, URL: rawURL, Body: string(body)}
+	for name, values := range header {
+		for _, v := range values {
+			s.Header = append(s.Header, Field{name, v})
+		}
+	}
+	return Build(s)
+}
+
+// Build checks and builds a request template. Errors are for people: they
+// say what is wrong with the method, URL, headers or body.
+func Build(s Spec) (*Request, error) {
+	method := s.Method
 	if method == "" {
 		method = http.MethodGet
 	}
 	if !validMethod(method) {
 		return nil, fmt.Errorf("invalid method %q", method)
 	}
+	rawURL := s.URL
 	if !strings.Contains(rawURL, "://") {
 		return nil, fmt.Errorf("URL %q has no scheme: write http://%s", rawURL, rawURL)
 	}
@@ -58,11 +98,11 @@ func NewRequest(method, rawURL string, header http.Header, body []byte, checks .
 	if i := strings.IndexByte(uri, '#'); i >= 0 {
 		uri = uri[:i] // fragments are never sent
 	}
-	uriT, err := compile([]byte(uri), "URL")
+	uriT, err := tmpl.Compile(uri, s.Names, tmpl.URL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("URL: %w", err)
 	}
-	sample := string(uriT.appendTo(nil, &vars{run: "r", user: 0, n: 1}))
+	sample := uriT.String(&tmpl.Values{Run: "r", N: 1})
 	u, err := url.Parse(scheme + "://" + host + sample)
 	if err != nil {
 		return nil, fmt.Errorf("invalid URL %q: %v", rawURL, errors.Unwrap(err))
@@ -75,31 +115,28 @@ func NewRequest(method, rawURL string, header http.Header, body []byte, checks .
 	if u.Host == "" {
 		return nil, fmt.Errorf("URL %q has no host", rawURL)
 	}
-	if header == nil {
-		header = http.Header{}
+	r := &Request{Method: method, URL: u, Header: http.Header{}, Body: []byte(s.Body), Timeout: s.Timeout,
+		KeepBody: s.KeepBody, KeepHeaders: s.KeepHeaders, uri: uriT, addr: addrOf(u)}
+	if len(r.Body) == 0 {
+		r.Body = nil
 	}
-	r := &Request{Method: method, URL: u, Header: header, Body: body, Checks: checks, raw: rawURL, uri: uriT}
-	r.templated = !uriT.static()
-	for name, values := range header {
-		if strings.Contains(name, "{{") {
-			return nil, fmt.Errorf("header %q: template variables may appear in header values, not names", name)
+	r.templated = !uriT.Static()
+	for _, f := range s.Header {
+		if strings.Contains(f.Name, "{{") {
+			return nil, fmt.Errorf("header %q: template variables may appear in header values, not names", f.Name)
 		}
-		for _, v := range values {
-			t, err := compile([]byte(v), fmt.Sprintf("header %q", name))
-			if err != nil {
-				return nil, err
-			}
-			r.templated = r.templated || !t.static()
-			r.headers = append(r.headers, headerTmpl{name: name, value: t})
+		t, err := tmpl.Compile(f.Value, s.Names, tmpl.Raw)
+		if err != nil {
+			return nil, fmt.Errorf("header %q: %w", f.Name, err)
 		}
+		r.Header.Add(f.Name, f.Value)
+		r.templated = r.templated || !t.Static()
+		r.headers = append(r.headers, headerTmpl{name: f.Name, value: t})
 	}
-	if r.body, err = compile(body, "body"); err != nil {
-		return nil, err
+	if r.body, err = tmpl.Compile(s.Body, s.Names, s.BodyEscape); err != nil {
+		return nil, fmt.Errorf("body: %w", err)
 	}
-	r.templated = r.templated || !r.body.static()
-	for _, c := range checks {
-		r.needsBody = r.needsBody || c.needsBody()
-	}
+	r.templated = r.templated || !r.body.Static()
 	return r, nil
 }
 
@@ -115,14 +152,24 @@ func validMethod(m string) bool {
 	return true
 }
 
-// checkResponse applies the request's checks to a response that was
-// otherwise a success. scratch is reused between calls.
-func (r *Request) checkResponse(code int, body []byte, v *vars, scratch []byte) (bool, []byte) {
-	for _, c := range r.Checks {
-		var ok bool
-		if ok, scratch = c.holds(code, body, v, scratch); !ok {
-			return false, scratch
+// addrOf returns host:port for a URL, adding the scheme's default port.
+func addrOf(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
 		}
 	}
-	return true, scratch
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// Exchange is one request to send: the template, the values of its
+// variables, and the user's cookies. The caller owns it and may reuse it
+// once the exchange has ended.
+type Exchange struct {
+	Req  *Request
+	Vals *tmpl.Values
+	// Cookie, when not empty, is sent as a Cookie header ("a=1; b=2").
+	Cookie []byte
 }

@@ -12,18 +12,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// h1Sender sends plain-text HTTP/1.1 requests over one keep-alive
-// connection run by a loop. Start may be called from any goroutine, one
-// exchange at a time.
+// h1Sender sends one user's plain-text HTTP/1.1 requests over one
+// keep-alive connection run by a loop. Start may be called from any
+// goroutine, one exchange at a time.
 type h1Sender struct {
-	c      *Client
-	l      *loop
-	r      *Request
-	to     *target // where to connect
-	isHead bool
-	w      h1Wire
-	v      vars
-	body   capped // the response body, when a check reads it
+	c       *Client
+	l       *loop
+	x       *Exchange // the exchange under way
+	f       *h1Form   // its request's form
+	to      *target   // where the connection goes
+	buf     []byte    // a rendered request
+	bodyBuf []byte
+	body    capped // the response body, when the request keeps it
+	hdr     []byte // the response header lines, when the request keeps them
 
 	// Owned by the loop's goroutine.
 	wire       []byte // the bytes of the exchange under way
@@ -33,12 +34,12 @@ type h1Sender struct {
 	wasReused  bool   // ... before the exchange under way
 	retried    bool
 	state      sendState
-	deadline   time.Time // of the connect or the exchange: see loop.first
+	timeout    time.Duration // of the exchange under way
+	deadline   time.Time     // of the connect or the exchange: see loop.first
 	prev, next *h1Sender
 	p          h1Parser
 	done       func(Result)
 	ctx        context.Context
-	scratch    []byte
 
 	res     chan Result // Do's
 	deliver func(Result)
@@ -54,48 +55,53 @@ const (
 )
 
 // newLoopSender returns a sender run by one of the Client's loops, or nil
-// when they cannot be had (then net/http carries the requests, and reports
-// a name that does not resolve as such).
-func (c *Client) newLoopSender(r *Request, worker int) Sender {
+// when they cannot be had.
+func (c *Client) newLoopSender(worker int) Sender {
 	ls := c.loops()
 	if len(ls) == 0 {
 		return nil
 	}
-	to, err := c.targets.get(canonicalAddr(r), c.dial)
-	if err != nil {
-		return nil
-	}
-	return &h1Sender{c: c, l: ls[uint(worker)%uint(len(ls))], r: r, to: to,
-		isHead: r.Method == http.MethodHead, w: c.newH1Wire(r),
-		v: vars{run: c.runID, user: worker}, body: capped{max: c.maxBody()}, fd: -1}
+	return &h1Sender{c: c, l: ls[uint(worker)%uint(len(ls))], body: capped{max: c.maxBody()}, fd: -1}
 }
 
 // Start implements Starter: it begins one exchange, and done is called
 // with its outcome on the loop's goroutine. ctx is the run's stop signal.
-func (s *h1Sender) Start(ctx context.Context, done func(Result)) {
-	s.l.post(loopMsg{kind: msgStart, s: s, ctx: ctx, done: done})
+func (s *h1Sender) Start(ctx context.Context, x *Exchange, done func(Result)) {
+	s.l.post(loopMsg{kind: msgStart, s: s, x: x, ctx: ctx, done: done})
 }
 
 // Do implements Sender, for callers that wait.
-func (s *h1Sender) Do(ctx context.Context) Result {
+func (s *h1Sender) Do(ctx context.Context, x *Exchange) Result {
 	if s.res == nil {
 		s.res = make(chan Result, 1)
 		s.deliver = func(r Result) { s.res <- r }
 	}
-	s.Start(ctx, s.deliver)
+	s.Start(ctx, x, s.deliver)
 	return <-s.res
 }
 
 // start begins an exchange on the loop.
-func (s *h1Sender) start(ctx context.Context, done func(Result)) {
+func (s *h1Sender) start(ctx context.Context, x *Exchange, done func(Result)) {
 	s.done, s.ctx = done, ctx
 	s.l.watch(ctx)
 	if ctx.Err() != nil {
 		s.finish(Result{Class: Canceled})
 		return
 	}
-	s.v.n++
-	s.wire = s.w.next(&s.v)
+	if s.f == nil || s.f.r != x.Req {
+		s.f = s.c.h1FormOf(x.Req)
+	}
+	if s.f.to != s.to {
+		// A step to another host: the connection cannot carry it.
+		s.closeConn()
+		s.to = s.f.to
+	}
+	s.x = x
+	s.timeout = x.Req.Timeout
+	if s.timeout <= 0 {
+		s.timeout = s.c.cfg.Timeout
+	}
+	s.wire, s.buf, s.bodyBuf = s.f.render(x, s.buf, s.bodyBuf)
 	s.retried = false
 	s.begin()
 }
@@ -114,12 +120,18 @@ func (s *h1Sender) send() {
 	s.wasReused, s.reused = s.reused, true
 	s.sent = 0
 	var sink io.Writer
-	if s.r.needsBody {
+	if s.x.Req.KeepBody {
 		s.body.buf = s.body.buf[:0]
 		sink = &s.body
 	}
-	s.p.reset(s.isHead, sink)
-	s.deadline = time.Now().Add(s.c.cfg.Timeout)
+	var hdr *[]byte
+	if s.x.Req.KeepHeaders {
+		s.hdr = s.hdr[:0]
+		hdr = &s.hdr
+	}
+	s.p.reset(s.x.Req.Method == http.MethodHead, sink)
+	s.p.hdr = hdr
+	s.deadline = time.Now().Add(s.timeout)
 	s.state = exchanging
 	s.l.enqueue(s)
 	s.write()
@@ -239,11 +251,11 @@ func (s *h1Sender) complete(closeConn bool) {
 		s.closeConn()
 	}
 	res := Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1}
-	if res.Class == OK && len(s.r.Checks) > 0 {
-		var ok bool
-		if ok, s.scratch = s.r.checkResponse(res.Code, s.body.buf, &s.v, s.scratch); !ok {
-			res.Class = CheckFailed
-		}
+	if s.x.Req.KeepBody {
+		res.Body = s.body.buf
+	}
+	if s.x.Req.KeepHeaders {
+		res.Header = s.hdr
 	}
 	s.finish(res)
 }
@@ -270,7 +282,7 @@ func (s *h1Sender) fail(class Class) {
 func (s *h1Sender) failBeforeAnswer(err error) {
 	s.off()
 	s.closeConn()
-	if s.wasReused && !s.retried && idempotent(s.r.Method) && s.ctx.Err() == nil {
+	if s.wasReused && !s.retried && idempotent(s.x.Req.Method) && s.ctx.Err() == nil {
 		s.retried = true
 		s.begin()
 		return

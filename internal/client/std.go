@@ -5,31 +5,29 @@ import (
 	"context"
 	"io"
 	"net/http"
+
+	"github.com/surgeload/surge/internal/tmpl"
 )
 
 // stdWorker sends through net/http's Transport: TLS, HTTP/2, h2c.
 type stdWorker struct {
 	c       *Client
-	r       *Request
-	req     *http.Request // the prepared request, when not templated
-	v       vars
+	last    *Request
+	req     *http.Request // last's prepared request, when not templated
 	body    capped
+	hdr     []byte
 	scratch []byte
 }
 
-func (c *Client) newStdWorker(r *Request, worker int) *stdWorker {
-	w := &stdWorker{c: c, r: r, v: vars{run: c.runID, user: worker}, body: capped{max: c.maxBody()}}
-	if !r.templated {
-		w.req = c.prepare(r, r.URL.String(), headerValues(r, nil), r.Body)
-	}
-	return w
+func (c *Client) newStdWorker() *stdWorker {
+	return &stdWorker{c: c, body: capped{max: c.maxBody()}}
 }
 
 // prepare builds an *http.Request from rendered parts.
 func (c *Client) prepare(r *Request, rawURL string, h http.Header, body []byte) *http.Request {
 	req, err := http.NewRequest(r.Method, rawURL, nil)
 	if err != nil {
-		// NewRequest validated the template; a rendering cannot break it
+		// Build validated the template; a rendering cannot break it
 		// but in the query, which url.Parse accepts as is.
 		req, _ = http.NewRequest(r.Method, r.URL.String(), nil)
 	}
@@ -48,27 +46,40 @@ func (c *Client) prepare(r *Request, rawURL string, h http.Header, body []byte) 
 	return req
 }
 
-// headerValues renders the request's headers (v nil: as given).
-func headerValues(r *Request, v *vars) http.Header {
-	if v == nil {
-		return r.Header.Clone()
-	}
-	h := http.Header{}
+// headerValues renders the request's headers.
+func headerValues(r *Request, v *tmpl.Values) http.Header {
+	h := make(http.Header, len(r.headers)+1)
 	for _, ht := range r.headers {
-		h.Add(ht.name, string(ht.value.appendTo(nil, v)))
+		h.Add(ht.name, ht.value.String(v))
 	}
 	return h
 }
 
-// Do implements Sender.
-func (w *stdWorker) Do(ctx context.Context) Result {
-	w.v.n++
-	req := w.req
-	if req == nil {
-		u := w.r.URL.Scheme + "://" + w.r.URL.Host + string(w.r.uri.appendTo(nil, &w.v))
-		req = w.c.prepare(w.r, u, headerValues(w.r, &w.v), w.r.body.appendTo(nil, &w.v))
+// request returns the *http.Request of one exchange.
+func (w *stdWorker) request(x *Exchange) *http.Request {
+	r := x.Req
+	if !r.templated && len(x.Cookie) == 0 {
+		if w.last != r {
+			w.last, w.req = r, w.c.prepare(r, r.URL.String(), headerValues(r, x.Vals), r.Body)
+		}
+		return w.req
 	}
-	rctx, cancel := context.WithTimeout(ctx, w.c.cfg.Timeout)
+	u := r.URL.Scheme + "://" + r.URL.Host + r.uri.String(x.Vals)
+	h := headerValues(r, x.Vals)
+	if len(x.Cookie) > 0 {
+		h.Set("Cookie", string(x.Cookie))
+	}
+	return w.c.prepare(r, u, h, r.body.Render(nil, x.Vals))
+}
+
+// Do implements Sender.
+func (w *stdWorker) Do(ctx context.Context, x *Exchange) Result {
+	req := w.request(x)
+	timeout := x.Req.Timeout
+	if timeout <= 0 {
+		timeout = w.c.cfg.Timeout
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	r := req.WithContext(rctx)
 	if r.GetBody != nil {
@@ -79,7 +90,7 @@ func (w *stdWorker) Do(ctx context.Context) Result {
 		return Result{Class: classify(err, ctx.Err() != nil)}
 	}
 	var sink io.Writer = io.Discard
-	if w.r.needsBody {
+	if x.Req.KeepBody {
 		w.body.buf = w.body.buf[:0]
 		sink = &w.body
 	}
@@ -90,11 +101,17 @@ func (w *stdWorker) Do(ctx context.Context) Result {
 		res.Class = classify(err, ctx.Err() != nil)
 		return res
 	}
-	if res.Class == OK && len(w.r.Checks) > 0 {
-		var ok bool
-		if ok, w.scratch = w.r.checkResponse(res.Code, w.body.buf, &w.v, w.scratch); !ok {
-			res.Class = CheckFailed
+	if x.Req.KeepBody {
+		res.Body = w.body.buf
+	}
+	if x.Req.KeepHeaders {
+		w.hdr = w.hdr[:0]
+		for name, values := range resp.Header {
+			for _, v := range values {
+				w.hdr = append(append(append(append(w.hdr, name...), ": "...), v...), "\r\n"...)
+			}
 		}
+		res.Header = w.hdr
 	}
 	return res
 }

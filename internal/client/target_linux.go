@@ -93,3 +93,17 @@ func resolveTarget(hostPort string, d *dialer) (*target, error) {
 	}
 	return &target{family: unix.AF_INET6, ap: ap}, nil
 }
+
+// targetOf returns where the event loops connect for r, or nil when r's
+// host does not resolve (net/http then carries the request and reports
+// the failure as such).
+func (c *Client) targetOf(r *Request) *target {
+	if r.URL.Scheme != "http" {
+		return nil
+	}
+	t, err := c.targets.get(r.addr, c.dial)
+	if err != nil {
+		return nil
+	}
+	return t
+}

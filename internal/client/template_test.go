@@ -48,7 +48,7 @@ func TestTemplatesRenderPerRequest(t *testing.T) {
 		c := newClient(t, client.Config{Insecure: true})
 		h := http.Header{"X-N": {"n={{n}}"}}
 		req := mustRequest(t, "POST", srv.URL+"/echo?id={{id}}", h, `{"user":{{user}},"n":{{n}}}`)
-		s := c.NewSender(req, 7)
+		s := client.Bind(c, req, 7)
 		for i := 1; i <= 3; i++ {
 			if res := s.Do(context.Background()); res.Class != client.OK {
 				t.Fatalf("tls=%v request %d: %+v", tls, i, res)
@@ -73,54 +73,12 @@ func TestTemplatesRenderPerRequest(t *testing.T) {
 	}
 }
 
-func TestChecks(t *testing.T) {
-	good := &echo{}
-	stale := &echo{stale: true}
-	for _, tc := range []struct {
-		name   string
-		h      http.Handler
-		checks []string
-		want   []client.Class
-	}{
-		{"echo holds", good, []string{`body~"id":"{{id}}"`, "status==200"}, []client.Class{client.OK, client.OK, client.OK}},
-		{"stale id fails", stale, []string{`body~"id":"{{id}}"`}, []client.Class{client.OK, client.CheckFailed, client.CheckFailed}},
-		{"status check", good, []string{"status==201"}, []client.Class{client.CheckFailed, client.CheckFailed, client.CheckFailed}},
-		{"negated body", good, []string{"body!~error"}, []client.Class{client.OK, client.OK, client.OK}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(tc.h)
-			defer srv.Close()
-			var checks []*client.Check
-			for _, s := range tc.checks {
-				c, err := client.ParseCheck(s)
-				if err != nil {
-					t.Fatal(err)
-				}
-				checks = append(checks, c)
-			}
-			for _, p := range []client.Protocol{client.Auto} {
-				c := newClient(t, client.Config{Protocol: p})
-				req, err := client.NewRequest("GET", srv.URL+"/?id={{id}}", nil, nil, checks...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s := c.NewSender(req, 0)
-				for i, want := range tc.want {
-					if got := s.Do(context.Background()).Class; got != want {
-						t.Fatalf("request %d: class %v, want %v", i+1, got, want)
-					}
-				}
-			}
-		})
-	}
-}
-
-func TestTemplateAndCheckErrors(t *testing.T) {
+func TestTemplateErrors(t *testing.T) {
 	for _, c := range []struct{ url, header, body, msg string }{
-		{"http://127.0.0.1/{{nope}}", "", "", "unknown template variable {{nope}}"},
+		{"http://127.0.0.1/{{nope}}", "", "", "unknown variable {{nope}}"},
 		{"http://{{id}}.example/", "", "", "not in the scheme or host"},
 		{"http://127.0.0.1/{{id", "", "", "opens {{ without closing }}"},
-		{"http://127.0.0.1/", "{{x}}", "", "unknown template variable {{x}}"},
+		{"http://127.0.0.1/", "{{x}}", "", "unknown variable {{x}}"},
 		{"http://127.0.0.1/", "", "{{user}", "opens {{ without closing }}"},
 	} {
 		h := http.Header{}
@@ -130,17 +88,6 @@ func TestTemplateAndCheckErrors(t *testing.T) {
 		_, err := client.NewRequest("GET", c.url, h, []byte(c.body))
 		if err == nil || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("NewRequest(%q, %q, %q) = %v, want %q", c.url, c.header, c.body, err, c.msg)
-		}
-	}
-	for _, c := range []struct{ src, msg string }{
-		{"status=200", "want status==CODE"},
-		{"status==abc", `"abc" is not a status code`},
-		{"body~", "nothing to look for"},
-		{"header:x~y", "want status==CODE, body~TEXT or body!~TEXT"},
-		{"body~{{bad}}", "unknown template variable"},
-	} {
-		if _, err := client.ParseCheck(c.src); err == nil || !strings.Contains(err.Error(), c.msg) {
-			t.Errorf("ParseCheck(%q) = %v, want %q", c.src, err, c.msg)
 		}
 	}
 }

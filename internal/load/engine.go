@@ -63,17 +63,39 @@ func (p Plan) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Doer sends one request. Each worker gets its own Doer and calls it from
-// one goroutine. A Doer that is also a client.Starter carries closed-model
-// users without a goroutine each.
-type Doer interface {
-	Do(ctx context.Context) client.Result
+// Journey is one virtual user's iterations, step by step: it says what to
+// send next and judges each outcome. The engine calls it from one
+// goroutine at a time. A run of one URL is a journey of one step.
+type Journey interface {
+	// Begin starts an iteration. An error means the user can start no
+	// more (its data ran out): the run then ends, and says why.
+	Begin() error
+	// Next returns the exchange of the iteration's next step and the
+	// step's index, or nil when the iteration is over.
+	Next() (x *client.Exchange, step int)
+	// Done takes the outcome of the exchange Next returned. It returns
+	// the outcome to record (the step's checks applied) and how long to
+	// pause before the next step.
+	Done(res client.Result) (client.Result, time.Duration)
+	// Failed reports whether the iteration that just ended failed.
+	Failed() bool
 }
 
-// Sink receives every outcome. Record is called concurrently; worker
-// identifies the calling worker.
+// Worker is what one virtual user (closed model), or one open-model
+// worker, runs: its journeys and the sender of its requests. A sender that
+// is a client.Starter carries the worker without a goroutine of its own.
+type Worker struct {
+	Journey Journey
+	Sender  client.Sender
+}
+
+// Sink receives every outcome. Record and RecordIteration are called
+// concurrently; worker identifies the calling worker.
 type Sink interface {
 	Record(worker int, o metrics.Outcome)
+	// RecordIteration counts an iteration that ended: latency is the
+	// journey's, from its start (or due time) to the end of its last step.
+	RecordIteration(worker int, latency time.Duration, failed bool)
 }
 
 // Stats describes how a run went, from the engine's side.
@@ -85,13 +107,16 @@ type Stats struct {
 	// the plan ended.
 	Interrupted bool
 	Workers     int // users, or open-model workers, that sent requests
+	// Stopped says why the run ended before its plan did, when a journey
+	// could start no more iterations (its data ran out); "" otherwise.
+	Stopped string
 }
 
 // Engine runs one Plan. Its Gauges may be read while it runs.
 type Engine struct {
-	plan    Plan
-	newDoer func(worker int) Doer
-	sink    Sink
+	plan       Plan
+	makeWorker func(worker int) Worker
+	sink       Sink
 
 	start    time.Time
 	halted   atomic.Bool
@@ -101,6 +126,10 @@ type Engine struct {
 	// lateDrops counts open-model arrivals handed to a worker only after
 	// the end of the run.
 	lateDrops atomic.Uint64
+	// stopped says why the run ended before its plan did (a journey
+	// could start no more iterations).
+	stoppedOnce sync.Once
+	stopped     string
 
 	mu      sync.Mutex
 	workers []*workerState
@@ -122,16 +151,16 @@ type workerState struct {
 }
 
 // New checks the plan and returns an Engine ready to Run once.
-func New(p Plan, newDoer func(worker int) Doer, sink Sink) (*Engine, error) {
+func New(p Plan, newWorker func(worker int) Worker, sink Sink) (*Engine, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	return &Engine{
-		plan:    p,
-		newDoer: newDoer,
-		sink:    sink,
-		stop:    make(chan struct{}),
-		changed: make(chan struct{}),
+		plan:       p,
+		makeWorker: newWorker,
+		sink:       sink,
+		stop:       make(chan struct{}),
+		changed:    make(chan struct{}),
 	}, nil
 }
 
@@ -159,7 +188,13 @@ func (e *Engine) Run(ctx context.Context) Stats {
 	if e.plan.Users != nil {
 		e.runClosed(reqCtx)
 	} else {
-		dropped = e.runOpen(reqCtx)
+		var capped bool
+		dropped, capped = e.runOpen(reqCtx)
+		if !capped {
+			// The last arrival is out: its journey, and the others under
+			// way, go on until the end of the run.
+			<-e.stop
+		}
 	}
 	e.halt()
 
@@ -174,7 +209,9 @@ func (e *Engine) Run(ctx context.Context) Stats {
 	}
 	grace.Stop()
 
+	e.stoppedOnce.Do(func() {}) // no stopWith from here on
 	st := Stats{
+		Stopped:     e.stopped,
 		Dropped:     dropped + e.lateDrops.Load(),
 		Elapsed:     time.Since(e.start),
 		Interrupted: ctx.Err() != nil,
@@ -238,14 +275,20 @@ func (e *Engine) take(now time.Time) bool {
 	return true
 }
 
-// newWorker registers a worker and returns its state and Doer.
-func (e *Engine) newWorker() (int, *workerState, Doer) {
+// newWorker registers a worker and returns its state and what it runs.
+func (e *Engine) newWorker() (int, *workerState, Worker) {
 	st := &workerState{}
 	e.mu.Lock()
 	id := len(e.workers)
 	e.workers = append(e.workers, st)
 	e.mu.Unlock()
-	return id, st, e.newDoer(id)
+	return id, st, e.makeWorker(id)
+}
+
+// stopWith ends the run because a user could start no more iterations.
+func (e *Engine) stopWith(err error) {
+	e.stoppedOnce.Do(func() { e.stopped = err.Error() })
+	e.halt()
 }
 
 // runClosed drives the closed model until the run halts: it keeps the
@@ -265,18 +308,18 @@ func (e *Engine) runClosed(reqCtx context.Context) {
 			e.parked, resume = splitParked(e.parked, want)
 			e.mu.Unlock()
 			for _, u := range resume {
-				u.next()
+				u.iterate()
 			}
 		}
-		for ; spawned < want; spawned++ {
+		for ; spawned < want && !e.halted.Load(); spawned++ {
 			e.wg.Add(1)
 			e.spawned.Add(1)
-			id, st, doer := e.newWorker()
-			if s, ok := doer.(client.Starter); ok {
-				u := e.newAsyncUser(reqCtx, spawned, id, st, s)
-				u.next()
+			id, st, w := e.newWorker()
+			if s, ok := w.Sender.(client.Starter); ok {
+				u := e.newAsyncUser(reqCtx, spawned, id, st, w.Journey, s)
+				u.iterate()
 			} else {
-				go e.user(reqCtx, spawned, id, st, doer)
+				go e.user(reqCtx, spawned, id, st, w)
 			}
 		}
 		select {
@@ -288,11 +331,29 @@ func (e *Engine) runClosed(reqCtx context.Context) {
 	}
 }
 
-// user is one virtual user of the closed model. Users whose index is at or
-// above the current target wait until the schedule wants them again.
-func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, doer Doer) {
+// pause waits d on t (made on first use), or until the run halts; it
+// reports whether the wait ran to its end.
+func (e *Engine) pause(t **time.Timer, d time.Duration) bool {
+	if *t == nil {
+		*t = time.NewTimer(d)
+	} else {
+		(*t).Reset(d)
+	}
+	select {
+	case <-(*t).C:
+		return true
+	case <-e.stop:
+		(*t).Stop()
+		return false
+	}
+}
+
+// user is one virtual user of the closed model, on a goroutine of its
+// own. Between iterations, users whose index is at or above the current
+// target wait until the schedule wants them again.
+func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, w Worker) {
 	defer e.wg.Done()
-	var think *time.Timer
+	var timer *time.Timer
 	for {
 		if int64(index) >= e.target.Load() {
 			e.mu.Lock()
@@ -307,35 +368,46 @@ func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, do
 				}
 			}
 		}
-		t0 := time.Now()
-		if !e.take(t0) {
+		if e.halted.Load() {
 			return
 		}
-		st.sent.Add(1)
-		res := doer.Do(reqCtx)
-		t1 := time.Now()
-		st.done.Add(1)
-		e.sink.Record(id, metrics.Outcome{
-			Latency: t1.Sub(t0),
-			Code:    res.Code,
-			Class:   res.Class,
-			Proto:   res.Proto,
-		})
-		if res.Class == client.Canceled {
+		if err := w.Journey.Begin(); err != nil {
+			e.stopWith(err)
 			return
 		}
-		if d := e.thinkTime(); d > 0 {
-			if think == nil {
-				think = time.NewTimer(d)
-			} else {
-				think.Reset(d)
-			}
-			select {
-			case <-think.C:
-			case <-e.stop:
-				think.Stop()
+		it0 := time.Now()
+		x, step := w.Journey.Next()
+		for x != nil {
+			t0 := time.Now()
+			if !e.take(t0) {
 				return
 			}
+			st.sent.Add(1)
+			res := w.Sender.Do(reqCtx, x)
+			t1 := time.Now()
+			st.done.Add(1)
+			res, wait := w.Journey.Done(res)
+			e.sink.Record(id, metrics.Outcome{
+				Latency: t1.Sub(t0),
+				Code:    res.Code,
+				Class:   res.Class,
+				Proto:   res.Proto,
+				Step:    step,
+			})
+			if res.Class == client.Canceled {
+				return
+			}
+			if x, step = w.Journey.Next(); x == nil {
+				// The journey's last step is answered: a pause after it
+				// is not part of the iteration.
+				e.sink.RecordIteration(id, t1.Sub(it0), w.Journey.Failed())
+			}
+			if wait > 0 && !e.pause(&timer, wait) {
+				return
+			}
+		}
+		if d := e.thinkTime(); d > 0 && !e.pause(&timer, d) {
+			return
 		}
 	}
 }
@@ -343,27 +415,33 @@ func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, do
 // asyncUser is a closed-model user whose requests run on the client's
 // event loops (a client.Starter): between requests it holds no goroutine,
 // which is what lets 10 000 users cost a few megabytes. It does what user
-// does, in callbacks: next sends the next request (or parks the user while
-// it is above the target), finished records an outcome and thinks, on a
-// timer, or goes on at once.
+// does, in callbacks: iterate begins an iteration (or parks the user while
+// it is above the target), step sends the iteration's next request or
+// ends it, finished records an outcome and pauses, on a timer, or goes on
+// at once.
 type asyncUser struct {
 	e     *Engine
 	ctx   context.Context
 	index int
 	id    int
 	st    *workerState
+	j     Journey
 	s     client.Starter
-	t0    time.Time
-	think *time.Timer // nil without think time
+	it0   time.Time        // the iteration's start
+	t0    time.Time        // the request's
+	x     *client.Exchange // the next step's, nil at the end of the iteration
+	cur   int              // the step of x
+	think *time.Timer      // between iterations; nil without think time
+	wait  *time.Timer      // between steps
 	done  func(client.Result)
 	ended bool // under e.mu, for endWaitingUsers
 }
 
-func (e *Engine) newAsyncUser(ctx context.Context, index, id int, st *workerState, s client.Starter) *asyncUser {
-	u := &asyncUser{e: e, ctx: ctx, index: index, id: id, st: st, s: s}
+func (e *Engine) newAsyncUser(ctx context.Context, index, id int, st *workerState, j Journey, s client.Starter) *asyncUser {
+	u := &asyncUser{e: e, ctx: ctx, index: index, id: id, st: st, j: j, s: s}
 	u.done = u.finished
 	if e.plan.Think > 0 || e.plan.ThinkMax > 0 {
-		u.think = time.AfterFunc(time.Hour, u.next)
+		u.think = time.AfterFunc(time.Hour, u.iterate)
 		u.think.Stop()
 	}
 	e.mu.Lock()
@@ -372,9 +450,9 @@ func (e *Engine) newAsyncUser(ctx context.Context, index, id int, st *workerStat
 	return u
 }
 
-// next sends the user's next request, unless the run has halted or the
-// schedule wants fewer users than this one's index.
-func (u *asyncUser) next() {
+// iterate begins the user's next iteration, unless the run has halted or
+// the schedule wants fewer users than this one's index.
+func (u *asyncUser) iterate() {
 	e := u.e
 	if int64(u.index) >= e.target.Load() {
 		e.mu.Lock()
@@ -385,39 +463,78 @@ func (u *asyncUser) next() {
 		}
 		e.mu.Unlock()
 	}
+	if e.halted.Load() {
+		u.end()
+		return
+	}
+	if err := u.j.Begin(); err != nil {
+		e.stopWith(err)
+		u.end()
+		return
+	}
+	u.it0 = time.Now()
+	u.x, u.cur = u.j.Next()
+	u.step()
+}
+
+// step sends the iteration's next request, or thinks and begins the next
+// iteration.
+func (u *asyncUser) step() {
+	e := u.e
+	if u.x == nil {
+		if d := e.thinkTime(); d > 0 && u.think != nil {
+			u.sleep(u.think, d)
+			return
+		}
+		u.iterate()
+		return
+	}
 	u.t0 = time.Now()
 	if !e.take(u.t0) {
 		u.end()
 		return
 	}
 	u.st.sent.Add(1)
-	u.s.Start(u.ctx, u.done)
+	u.s.Start(u.ctx, u.x, u.done)
 }
 
-// finished records a request's outcome and goes on to the next one.
+// finished records a request's outcome and goes on to the next step.
 func (u *asyncUser) finished(res client.Result) {
 	e := u.e
+	t1 := time.Now()
 	u.st.done.Add(1)
+	res, wait := u.j.Done(res)
 	e.sink.Record(u.id, metrics.Outcome{
-		Latency: time.Since(u.t0),
+		Latency: t1.Sub(u.t0),
 		Code:    res.Code,
 		Class:   res.Class,
 		Proto:   res.Proto,
+		Step:    u.cur,
 	})
 	if res.Class == client.Canceled {
 		u.end()
 		return
 	}
-	if d := e.thinkTime(); d > 0 && u.think != nil {
-		u.think.Reset(d)
-		// A halt that came while the timer was being set ends the pause
-		// now, unless endWaitingUsers already did.
-		if e.halted.Load() && u.think.Stop() {
-			u.end()
+	if u.x, u.cur = u.j.Next(); u.x == nil {
+		e.sink.RecordIteration(u.id, t1.Sub(u.it0), u.j.Failed())
+	}
+	if wait > 0 {
+		if u.wait == nil {
+			u.wait = time.AfterFunc(time.Hour, u.step)
 		}
+		u.sleep(u.wait, wait)
 		return
 	}
-	u.next()
+	u.step()
+}
+
+// sleep sets t to fire after d. A halt that came while the timer was
+// being set ends the pause now, unless endWaitingUsers already did.
+func (u *asyncUser) sleep(t *time.Timer, d time.Duration) {
+	t.Reset(d)
+	if u.e.halted.Load() && t.Stop() {
+		u.end()
+	}
 }
 
 // end retires the user.
@@ -432,7 +549,7 @@ func (u *asyncUser) end() {
 }
 
 // endWaitingUsers retires, at the halt, the event-loop users that are
-// parked or thinking; those with a request in flight end when it does.
+// parked or pausing; those with a request in flight end when it does.
 func (e *Engine) endWaitingUsers() {
 	e.mu.Lock()
 	parked := e.parked
@@ -443,7 +560,7 @@ func (e *Engine) endWaitingUsers() {
 		u.end()
 	}
 	for _, u := range users {
-		if u.think != nil && u.think.Stop() {
+		if u.think != nil && u.think.Stop() || u.wait != nil && u.wait.Stop() {
 			u.end()
 		}
 	}
@@ -472,10 +589,13 @@ func (e *Engine) thinkTime() time.Duration {
 
 // runOpen dispatches arrivals on schedule to a pool of workers that grows
 // on demand up to MaxInflight, and returns the number of arrivals that
-// were due within the run but never sent. Workers are goroutines that call
-// Do, or, when the Doers are client.Starters, senders that the dispatcher
-// starts itself and that come back to an idle list when answered.
-func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
+// were due within the run but never sent. Each arrival is one iteration of
+// a journey. Workers are goroutines that call Do, or, when their senders
+// are client.Starters, workers that the dispatcher starts itself and that
+// come back to an idle list when their iteration ends.
+//
+// capped reports that the run's request budget (Plan.Requests) was spent.
+func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64, capped bool) {
 	work := make(chan time.Duration)
 	defer close(work)         // idle workers exit
 	var idle chan *openSender // nil (never ready) until a Starter is made
@@ -485,11 +605,11 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
 	var i uint64
 	for ; ; i++ {
 		if e.plan.Requests > 0 && i >= e.plan.Requests {
-			return 0
+			return 0, true
 		}
 		at, ok := e.plan.Arrivals.Due(i)
 		if !ok || at >= e.plan.Duration {
-			return 0
+			return 0, false
 		}
 		if wait := at - time.Since(e.start); wait > 0 {
 			timer.Reset(wait)
@@ -497,11 +617,11 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
 			case <-timer.C:
 			case <-e.stop:
 				timer.Stop()
-				return e.countDropped(i)
+				return e.countDropped(i), false
 			}
 		}
 		if e.halted.Load() {
-			return e.countDropped(i)
+			return e.countDropped(i), false
 		}
 		select {
 		case work <- at:
@@ -513,17 +633,18 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
 		}
 		if workers < e.plan.MaxInflight {
 			workers++
-			id, st, doer := e.newWorker()
-			if s, ok := doer.(client.Starter); ok {
+			id, st, w := e.newWorker()
+			if s, ok := w.Sender.(client.Starter); ok {
 				if idle == nil {
 					idle = make(chan *openSender, e.plan.MaxInflight)
 				}
-				o := &openSender{e: e, ctx: reqCtx, id: id, st: st, s: s, idle: idle}
+				o := &openSender{e: e, ctx: reqCtx, id: id, st: st, j: w.Journey, s: s, idle: idle}
 				o.done = o.finished
+				o.next = o.step
 				o.send(at)
 			} else {
 				e.wg.Add(1)
-				go e.openWorker(reqCtx, at, work, id, st, doer)
+				go e.openWorker(reqCtx, at, work, id, st, w)
 			}
 			continue
 		}
@@ -534,53 +655,100 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
 		case o := <-idle:
 			o.send(at)
 		case <-e.stop:
-			return e.countDropped(i)
+			return e.countDropped(i), false
 		}
 	}
 }
 
 // openSender is an open-model worker whose requests run on the client's
-// event loops: it holds no goroutine while its request is in flight.
+// event loops: it holds no goroutine while its iteration runs.
 type openSender struct {
 	e       *Engine
 	ctx     context.Context
 	id      int
 	st      *workerState
+	j       Journey
 	s       client.Starter
-	idle    chan<- *openSender // where it goes back when answered
+	idle    chan<- *openSender // where it goes back when its iteration ends
 	due, t0 time.Time
+	first   bool             // the request in flight is the iteration's first
+	x       *client.Exchange // the next step's, nil at the end of the iteration
+	cur     int              // the step of x
+	wait    *time.Timer
 	done    func(client.Result)
+	next    func()
 }
 
-// send starts the request due at at (from the start of the run).
+// send starts the iteration due at at (from the start of the run).
 func (o *openSender) send(at time.Duration) {
 	e := o.e
-	o.due, o.t0 = e.start.Add(at), time.Now()
-	if o.t0.Sub(e.start) >= e.plan.Duration {
+	o.due = e.start.Add(at)
+	if time.Since(e.start) >= e.plan.Duration {
 		// Its turn came too late to be sent within the run.
 		e.halt()
 		e.lateDrops.Add(1)
 		o.idle <- o
 		return
 	}
-	o.st.sent.Add(1)
+	if err := o.j.Begin(); err != nil {
+		e.stopWith(err)
+		o.idle <- o
+		return
+	}
 	e.wg.Add(1)
-	o.s.Start(o.ctx, o.done)
+	o.first = true
+	o.x, o.cur = o.j.Next()
+	o.step()
+}
+
+// step sends the iteration's next request, or ends the iteration.
+func (o *openSender) step() {
+	e := o.e
+	if o.x == nil || !o.first && e.halted.Load() {
+		// The iteration is over, or the run ended during it: its later
+		// steps are not sent.
+		o.idle <- o // never blocks: the list holds MaxInflight
+		e.wg.Done()
+		return
+	}
+	o.t0 = time.Now()
+	o.st.sent.Add(1)
+	o.s.Start(o.ctx, o.x, o.done)
 }
 
 func (o *openSender) finished(res client.Result) {
 	t1 := time.Now()
 	o.st.done.Add(1)
-	o.e.sink.Record(o.id, metrics.Outcome{
-		Latency:   t1.Sub(o.due),
-		Lag:       o.t0.Sub(o.due),
-		Scheduled: true,
-		Code:      res.Code,
-		Class:     res.Class,
-		Proto:     res.Proto,
-	})
-	o.idle <- o // never blocks: the list holds MaxInflight
-	o.e.wg.Done()
+	res, wait := o.j.Done(res)
+	out := metrics.Outcome{
+		Latency: t1.Sub(o.t0),
+		Code:    res.Code,
+		Class:   res.Class,
+		Proto:   res.Proto,
+		Step:    o.cur,
+	}
+	if o.first {
+		// The arrival's first request is measured from when it was due.
+		out.Latency, out.Lag, out.Scheduled = t1.Sub(o.due), o.t0.Sub(o.due), true
+		o.first = false
+	}
+	o.e.sink.Record(o.id, out)
+	if res.Class == client.Canceled {
+		o.x = nil
+		o.step()
+		return
+	}
+	if o.x, o.cur = o.j.Next(); o.x == nil {
+		o.e.sink.RecordIteration(o.id, t1.Sub(o.due), o.j.Failed())
+	}
+	if wait > 0 && o.x != nil {
+		if o.wait == nil {
+			o.wait = time.AfterFunc(time.Hour, o.next)
+		}
+		o.wait.Reset(wait)
+		return
+	}
+	o.step()
 }
 
 // countDropped counts the arrivals from i on that were due before the end
@@ -597,15 +765,15 @@ func (e *Engine) countDropped(i uint64) uint64 {
 	return n
 }
 
-// openWorker sends the requests handed to it; first is the due time of its
-// first request.
-func (e *Engine) openWorker(reqCtx context.Context, first time.Duration, work <-chan time.Duration, id int, st *workerState, doer Doer) {
+// openWorker runs the iterations handed to it, on a goroutine of its own;
+// first is the due time of its first iteration.
+func (e *Engine) openWorker(reqCtx context.Context, first time.Duration, work <-chan time.Duration, id int, st *workerState, w Worker) {
 	defer e.wg.Done()
+	var timer *time.Timer
 	at := first
 	for {
 		due := e.start.Add(at)
-		t0 := time.Now()
-		if t0.Sub(e.start) >= e.plan.Duration {
+		if time.Since(e.start) >= e.plan.Duration {
 			// Handed over too late to be sent within the run.
 			e.halt()
 			e.lateDrops.Add(1)
@@ -614,20 +782,48 @@ func (e *Engine) openWorker(reqCtx context.Context, first time.Duration, work <-
 			}
 			return
 		}
-		st.sent.Add(1)
-		res := doer.Do(reqCtx)
-		t1 := time.Now()
-		st.done.Add(1)
-		e.sink.Record(id, metrics.Outcome{
-			Latency:   t1.Sub(due),
-			Lag:       t0.Sub(due),
-			Scheduled: true,
-			Code:      res.Code,
-			Class:     res.Class,
-			Proto:     res.Proto,
-		})
+		if err := w.Journey.Begin(); err != nil {
+			e.stopWith(err)
+			for range work {
+			}
+			return
+		}
+		e.iterate(reqCtx, due, id, st, w, &timer)
 		var ok bool
 		if at, ok = <-work; !ok {
+			return
+		}
+	}
+}
+
+// iterate runs one open-model iteration due at due, from its first step.
+func (e *Engine) iterate(reqCtx context.Context, due time.Time, id int, st *workerState, w Worker, timer **time.Timer) {
+	first := true
+	x, step := w.Journey.Next()
+	for x != nil {
+		if !first && e.halted.Load() {
+			return
+		}
+		t0 := time.Now()
+		st.sent.Add(1)
+		res := w.Sender.Do(reqCtx, x)
+		t1 := time.Now()
+		st.done.Add(1)
+		res, wait := w.Journey.Done(res)
+		out := metrics.Outcome{Latency: t1.Sub(t0), Code: res.Code, Class: res.Class, Proto: res.Proto, Step: step}
+		if first {
+			out.Latency, out.Lag, out.Scheduled = t1.Sub(due), t0.Sub(due), true
+			first = false
+		}
+		e.sink.Record(id, out)
+		if res.Class == client.Canceled {
+			return
+		}
+		if x, step = w.Journey.Next(); x == nil {
+			e.sink.RecordIteration(id, t1.Sub(due), w.Journey.Failed())
+			return
+		}
+		if wait > 0 && !e.pause(timer, wait) {
 			return
 		}
 	}

@@ -2,6 +2,7 @@ package load_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,7 +21,7 @@ type fakeDoer struct {
 	calls *atomic.Int64
 }
 
-func (f fakeDoer) Do(ctx context.Context) client.Result {
+func (f fakeDoer) Do(ctx context.Context, _ *client.Exchange) client.Result {
 	f.calls.Add(1)
 	t := time.NewTimer(f.d)
 	defer t.Stop()
@@ -36,7 +37,7 @@ func (f fakeDoer) Do(ctx context.Context) client.Result {
 // done is called from a timer, as the client's event loops do.
 type fakeStarter struct{ fakeDoer }
 
-func (f fakeStarter) Start(ctx context.Context, done func(client.Result)) {
+func (f fakeStarter) Start(ctx context.Context, _ *client.Exchange, done func(client.Result)) {
 	f.calls.Add(1)
 	var once sync.Once
 	finish := func(r client.Result) { once.Do(func() { done(r) }) }
@@ -50,15 +51,70 @@ func (f fakeStarter) Start(ctx context.Context, done func(client.Result)) {
 
 // doers are the two kinds of Doer the closed model runs: one goroutine
 // per user, or users as callbacks of a client.Starter.
-var doers = map[string]func(d time.Duration, calls *atomic.Int64) load.Doer{
-	"goroutines": func(d time.Duration, calls *atomic.Int64) load.Doer { return fakeDoer{d: d, calls: calls} },
-	"callbacks":  func(d time.Duration, calls *atomic.Int64) load.Doer { return fakeStarter{fakeDoer{d: d, calls: calls}} },
+var doers = map[string]func(d time.Duration, calls *atomic.Int64) load.Worker{
+	"goroutines": func(d time.Duration, calls *atomic.Int64) load.Worker {
+		return load.Worker{Journey: &steps{n: 1}, Sender: fakeDoer{d: d, calls: calls}}
+	},
+	"callbacks": func(d time.Duration, calls *atomic.Int64) load.Worker {
+		return load.Worker{Journey: &steps{n: 1}, Sender: fakeStarter{fakeDoer{d: d, calls: calls}}}
+	},
 }
+
+// steps is a journey of n steps, each paused after by pause; a step whose
+// index is in fail fails; after iterations, Begin refuses.
+type steps struct {
+	n, at      int
+	pause      time.Duration
+	fail       map[int]bool
+	failed     bool
+	iterations int // 0: no end
+	begun      int
+	x          client.Exchange
+}
+
+func (j *steps) Begin() error {
+	if j.iterations > 0 && j.begun == j.iterations {
+		return errors.New("out of data")
+	}
+	j.begun++
+	j.at, j.failed = 0, false
+	return nil
+}
+
+func (j *steps) Next() (*client.Exchange, int) {
+	if j.at >= j.n || j.failed {
+		return nil, 0
+	}
+	j.at++
+	return &j.x, j.at - 1
+}
+
+func (j *steps) Done(res client.Result) (client.Result, time.Duration) {
+	if j.fail[j.at-1] && res.Class == client.OK {
+		res.Class = client.CheckFailed
+		j.failed = true
+	}
+	return res, j.pause
+}
+
+func (j *steps) Failed() bool { return j.failed }
 
 // sink keeps every outcome.
 type sink struct {
-	mu       sync.Mutex
-	outcomes []metrics.Outcome
+	mu         sync.Mutex
+	outcomes   []metrics.Outcome
+	iterations []time.Duration
+	failedIts  int
+}
+
+func (s *sink) RecordIteration(_ int, d time.Duration, failed bool) {
+	s.mu.Lock()
+	if failed {
+		s.failedIts++
+	} else {
+		s.iterations = append(s.iterations, d)
+	}
+	s.mu.Unlock()
 }
 
 func (s *sink) Record(_ int, o metrics.Outcome) {
@@ -85,7 +141,7 @@ func runWith(t *testing.T, kind string, p load.Plan, d time.Duration) (load.Stat
 	t.Helper()
 	var calls atomic.Int64
 	s := &sink{}
-	e, err := load.New(p, func(int) load.Doer { return doers[kind](d, &calls) }, s)
+	e, err := load.New(p, func(int) load.Worker { return doers[kind](d, &calls) }, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,11 +294,11 @@ func TestOpenModelGraceThenCancel(t *testing.T) {
 	for kind := range doers {
 		synctest.Test(t, func(t *testing.T) {
 			// 10 arrivals/s for 1 s, each taking 10 s, 2 s of grace: all 10
-			// are sent; the grace runs from the last arrival, at 0.9 s, so
-			// they are canceled at 2.9 s.
+			// are sent; the grace runs from the end of the run, at 1 s, so
+			// they are canceled at 3 s.
 			st, s, _ := runWith(t, kind, load.Plan{Arrivals: load.ConstantRate{Rate: 10}, Duration: time.Second, MaxInflight: 100, Grace: 2 * time.Second}, 10*time.Second)
-			if st.Sent != 10 || s.count(client.Canceled) != 10 || st.Elapsed != 2900*time.Millisecond {
-				t.Fatalf("%s: sent %d canceled %d elapsed %v, want 10, 10, 2.9s", kind, st.Sent, s.count(client.Canceled), st.Elapsed)
+			if st.Sent != 10 || s.count(client.Canceled) != 10 || st.Elapsed != 3*time.Second {
+				t.Fatalf("%s: sent %d canceled %d elapsed %v, want 10, 10, 3s", kind, st.Sent, s.count(client.Canceled), st.Elapsed)
 			}
 		})
 	}
@@ -275,7 +331,7 @@ func interrupt(t *testing.T, kind string) {
 		var calls atomic.Int64
 		s := &sink{}
 		e, err := load.New(load.Plan{Users: load.RampUsers{N: 3}, Duration: time.Hour, Grace: time.Hour},
-			func(int) load.Doer { return doers[kind](time.Second, &calls) }, s)
+			func(int) load.Worker { return doers[kind](time.Second, &calls) }, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,7 +358,7 @@ func rampStartsUsers(t *testing.T, kind string) {
 		var calls atomic.Int64
 		s := &sink{}
 		e, err := load.New(load.Plan{Users: load.RampUsers{N: 100, Ramp: 10 * time.Second}, Duration: 20 * time.Second},
-			func(int) load.Doer { return doers[kind](10*time.Millisecond, &calls) }, s)
+			func(int) load.Worker { return doers[kind](10*time.Millisecond, &calls) }, s)
 		if err != nil {
 			t.Fatal(err)
 		}

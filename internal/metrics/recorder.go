@@ -23,6 +23,9 @@ type Outcome struct {
 	Code      int          // HTTP status, 0 without a response
 	Class     client.Class // OK or the failure class
 	Proto     int          // major HTTP version of the response, 0 without one
+	// Step is the index of the journey step the request was (0 for a
+	// one-step run).
+	Step int
 }
 
 // maxCode bounds the status codes counted in arrays; others go to a map.
@@ -37,13 +40,31 @@ type counts struct {
 	codes    [maxCode]int64
 	odd      map[int]int64 // status codes outside 0..599 (rare)
 	proto    [3]int64
+	// Of a journey run: each step's counts (no send lag), and the
+	// iterations that ended.
+	steps     []*counts
+	iterLat   *hist.Histogram // completed iterations
+	iterOK    int64
+	iterFails int64
 }
 
-func newCounts() *counts {
-	return &counts{lat: hist.New(), lag: hist.New()}
+// newCounts returns counts for a run of the given number of steps.
+func newCounts(steps int) *counts {
+	c := &counts{lat: hist.New(), lag: hist.New()}
+	if steps > 1 {
+		c.iterLat = hist.New()
+		c.steps = make([]*counts, steps)
+		for i := range c.steps {
+			c.steps[i] = &counts{lat: hist.New()}
+		}
+	}
+	return c
 }
 
 func (c *counts) add(o *Outcome) {
+	if c.steps != nil && o.Step >= 0 && o.Step < len(c.steps) {
+		c.steps[o.Step].add(o)
+	}
 	if o.Class == client.Canceled {
 		c.classes[client.Canceled]++
 		return
@@ -53,7 +74,7 @@ func (c *counts) add(o *Outcome) {
 	if o.Class.HasLatency() {
 		c.lat.Record(o.Latency)
 	}
-	if o.Scheduled {
+	if o.Scheduled && c.lag != nil {
 		c.lag.Record(o.Lag)
 	}
 	if o.Code >= 0 && o.Code < maxCode {
@@ -71,7 +92,17 @@ func (c *counts) add(o *Outcome) {
 
 func (c *counts) merge(o *counts) {
 	c.lat.Merge(o.lat)
-	c.lag.Merge(o.lag)
+	if c.lag != nil {
+		c.lag.Merge(o.lag)
+	}
+	for i, st := range c.steps {
+		st.merge(o.steps[i])
+	}
+	if c.iterLat != nil {
+		c.iterLat.Merge(o.iterLat)
+	}
+	c.iterOK += o.iterOK
+	c.iterFails += o.iterFails
 	c.requests += o.requests
 	for i, v := range o.classes {
 		c.classes[i] += v
@@ -92,7 +123,16 @@ func (c *counts) merge(o *counts) {
 
 func (c *counts) reset() {
 	c.lat.Reset()
-	c.lag.Reset()
+	if c.lag != nil {
+		c.lag.Reset()
+	}
+	for _, st := range c.steps {
+		st.reset()
+	}
+	if c.iterLat != nil {
+		c.iterLat.Reset()
+	}
+	c.iterOK, c.iterFails = 0, 0
 	c.requests = 0
 	c.classes = [client.NumClasses]int64{}
 	c.codes = [maxCode]int64{}
@@ -141,20 +181,39 @@ type Recorder struct {
 }
 
 // NewRecorder returns a Recorder with one shard per CPU and a timeline of
-// at most maxPoints points.
-func NewRecorder(maxPoints int) *Recorder {
+// at most maxPoints points, for a run whose journeys have the given number
+// of steps: with more than one, each step is also counted on its own, and
+// so are iterations.
+func NewRecorder(maxPoints, steps int) *Recorder {
 	n := runtime.GOMAXPROCS(0)
 	r := &Recorder{
 		shards:   make([]shard, n),
-		spare:    newCounts(),
-		scratch:  newCounts(),
-		total:    newCounts(),
+		spare:    newCounts(steps),
+		scratch:  newCounts(steps),
+		total:    newCounts(steps),
 		timeline: NewTimeline(maxPoints),
 	}
 	for i := range r.shards {
-		r.shards[i].cur = newCounts()
+		r.shards[i].cur = newCounts(steps)
 	}
 	return r
+}
+
+// RecordIteration counts one iteration that ended: completed (every step
+// succeeded, latency is the journey's) or failed. It is a no-op for a
+// one-step run, whose iterations are its requests.
+func (r *Recorder) RecordIteration(worker int, latency time.Duration, failed bool) {
+	s := &r.shards[uint(worker)%uint(len(r.shards))]
+	s.mu.Lock()
+	if c := s.cur; c.iterLat != nil {
+		if failed {
+			c.iterFails++
+		} else {
+			c.iterOK++
+			c.iterLat.Record(latency)
+		}
+	}
+	s.mu.Unlock()
 }
 
 // Record adds one outcome. worker identifies the caller (any small
@@ -186,16 +245,17 @@ func (r *Recorder) Tick(elapsed time.Duration, g Gauges, keep bool) Point {
 	r.lastTick = elapsed
 	c := r.scratch
 	p := Point{
-		T:        elapsed,
-		Span:     dt,
-		Requests: c.requests,
-		Errors:   c.errors(),
-		P50:      c.lat.Quantile(0.50),
-		P95:      c.lat.Quantile(0.95),
-		P99:      c.lat.Quantile(0.99),
-		Users:    g.Users,
-		Inflight: g.Inflight,
-		Rate:     g.Rate,
+		T:          elapsed,
+		Span:       dt,
+		Requests:   c.requests,
+		Errors:     c.errors(),
+		P50:        c.lat.Quantile(0.50),
+		P95:        c.lat.Quantile(0.95),
+		P99:        c.lat.Quantile(0.99),
+		Users:      g.Users,
+		Inflight:   g.Inflight,
+		Rate:       g.Rate,
+		Iterations: c.iterOK + c.iterFails,
 	}
 	if dt > 0 {
 		p.RPS = float64(c.requests) / dt.Seconds()
@@ -219,7 +279,18 @@ func (r *Recorder) Timeline() []Point {
 func (r *Recorder) Totals() Totals {
 	r.tickMu.Lock()
 	defer r.tickMu.Unlock()
-	c := r.total
+	t := r.total.totals()
+	for _, st := range r.total.steps {
+		t.Steps = append(t.Steps, st.totals())
+	}
+	if c := r.total; c.iterLat != nil {
+		t.Iterations = &IterTotals{Completed: c.iterOK, Failed: c.iterFails, Latency: hist.New()}
+		t.Iterations.Latency.Merge(c.iterLat)
+	}
+	return t
+}
+
+func (c *counts) totals() Totals {
 	t := Totals{
 		Requests: c.requests,
 		Errors:   c.errors(),
@@ -232,7 +303,9 @@ func (r *Recorder) Totals() Totals {
 		HTTP2:    c.proto[2],
 	}
 	t.Latency.Merge(c.lat)
-	t.Lag.Merge(c.lag)
+	if c.lag != nil {
+		t.Lag.Merge(c.lag)
+	}
 	for code, v := range c.codes {
 		if v > 0 && code > 0 {
 			t.Codes[code] = v
@@ -260,4 +333,15 @@ type Totals struct {
 	Lag      *hist.Histogram  // send lag of open-model requests
 	HTTP1    int64            // responses over HTTP/1.x
 	HTTP2    int64            // responses over HTTP/2
+	// Steps holds each journey step's totals (nil for a one-step run),
+	// and Iterations the journeys'.
+	Steps      []Totals
+	Iterations *IterTotals
+}
+
+// IterTotals counts the iterations of a journey run.
+type IterTotals struct {
+	Completed int64           // iterations whose every step succeeded
+	Failed    int64           // iterations ended by a failed step
+	Latency   *hist.Histogram // journey latency of completed iterations
 }

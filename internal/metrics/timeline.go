@@ -15,6 +15,9 @@ type Point struct {
 	Users    int     // active virtual users at the end of the interval
 	Inflight int     // requests in flight at the end of the interval
 	Rate     float64 // target arrival rate (open model)
+	// Iterations counts the journeys that ended in the interval (0 for a
+	// one-step run).
+	Iterations int64
 }
 
 // Timeline is a bounded series of points. When it is full, adjacent pairs
@@ -71,9 +74,10 @@ func (t *Timeline) halve() {
 
 func mergePoints(ps []Point) Point {
 	m := ps[len(ps)-1] // gauges as of the end
-	m.Requests, m.Errors, m.Span = 0, 0, 0
+	m.Requests, m.Errors, m.Span, m.Iterations = 0, 0, 0, 0
 	for _, p := range ps {
 		m.Requests += p.Requests
+		m.Iterations += p.Iterations
 		m.Errors += p.Errors
 		m.Span += p.Span
 		m.P50 = max(m.P50, p.P50)

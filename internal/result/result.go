@@ -31,7 +31,10 @@ type Result struct {
 	WarmupS float64 `json:"warmup_s,omitzero"`
 	// Partial is true when the run was interrupted (Ctrl-C) before the
 	// end of its plan.
-	Partial    bool        `json:"partial"`
+	Partial bool `json:"partial"`
+	// Stopped says why the run ended before its plan did, when its
+	// journeys could start no more iterations (a feeder ran out).
+	Stopped    string      `json:"stopped,omitempty"`
 	Summary    Summary     `json:"summary"`
 	Thresholds []Threshold `json:"thresholds"`
 	Timeline   []Point     `json:"timeline"`

@@ -21,6 +21,7 @@ import (
 	"github.com/surgeload/surge/internal/metrics"
 	"github.com/surgeload/surge/internal/probe"
 	"github.com/surgeload/surge/internal/result"
+	"github.com/surgeload/surge/internal/scenario"
 	"github.com/surgeload/surge/internal/selfcheck"
 )
 
@@ -41,10 +42,20 @@ const trimUsers = 1000
 
 // Options is one load test.
 type Options struct {
-	Request    *client.Request
+	// Journeys is what every user runs: a scenario's flows, or the one
+	// step of a URL run.
+	Journeys *scenario.Plan
+	// Target names what is tested in the result: the URL, or the
+	// scenario file.
+	Target string
+	// Method is the URL run's method ("" for a scenario).
+	Method     string
 	Client     client.Config
 	Plan       load.Plan
 	Thresholds []*expr.Expr
+	// StepThresholds are thresholds on one step of a scenario
+	// ("step.order.p95<300ms").
+	StepThresholds []StepThreshold
 	// Progress, when set, is called once per timeline interval with the
 	// interval just closed. It runs on the ticker goroutine and must not
 	// block for long.
@@ -55,6 +66,13 @@ type Options struct {
 	Warmup time.Duration
 	// Probes read the target's side during the run.
 	Probes []probe.Probe
+}
+
+// StepThreshold is a threshold on one step's figures.
+type StepThreshold struct {
+	Src  string // as written, with its "step.NAME." prefix
+	Step int    // index into Journeys.Steps
+	Expr *expr.Expr
 }
 
 // Progress is a live view of a run, once per interval.
@@ -80,16 +98,19 @@ func Interval(d time.Duration) time.Duration {
 // be set up; a failing target is data in the result. When ctx is canceled
 // the run stops and the result is marked partial.
 func Run(ctx context.Context, o Options) (*result.Result, error) {
-	if o.Request == nil {
-		return nil, errors.New("no request to send")
+	if o.Journeys == nil {
+		return nil, errors.New("nothing to send")
 	}
 	c, err := client.New(o.Client)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	rec := metrics.NewRecorder(MaxPoints)
-	eng, err := load.New(o.Plan, func(id int) load.Doer { return c.NewSender(o.Request, id) }, rec)
+	rec := metrics.NewRecorder(MaxPoints, len(o.Journeys.Steps))
+	reqs := o.Journeys.Requests()
+	eng, err := load.New(o.Plan, func(id int) load.Worker {
+		return load.Worker{Journey: o.Journeys.NewUser(id, c.RunID()), Sender: c.NewSender(id, reqs...)}
+	}, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -247,10 +268,11 @@ func assemble(o Options, rec *metrics.Recorder, st load.Stats, measured time.Dur
 	r := &result.Result{
 		Version:   result.Version,
 		Tool:      buildinfo.Read().String(),
-		Target:    o.Request.URL.String(),
-		Method:    o.Request.Method,
+		Target:    o.Target,
+		Method:    o.Method,
 		DurationS: result.Round(st.Elapsed.Seconds(), 3),
 		Partial:   st.Interrupted,
+		Stopped:   st.Stopped,
 		Probes:    result.Probes{},
 	}
 	if u := o.Plan.Users; u != nil {
@@ -260,20 +282,8 @@ func assemble(o Options, rec *metrics.Recorder, st load.Stats, measured time.Dur
 		r.Rate = o.Plan.Arrivals.RateAt(o.Plan.Duration)
 	}
 
+	r.Summary = SummaryOf(tot, measured)
 	s := &r.Summary
-	s.Requests = tot.Requests
-	if measured > 0 {
-		s.RPS = result.Round(float64(tot.Requests)/measured.Seconds(), 1)
-	}
-	s.Latency = LatencyOf(tot.Latency)
-	s.Errors = result.Errors{Count: tot.Errors, ByClass: tot.ByClass}
-	if tot.Requests > 0 {
-		s.Errors.Rate = result.Round(float64(tot.Errors)/float64(tot.Requests), 6)
-	}
-	s.StatusCodes = make(map[string]int64, len(tot.Codes))
-	for code, n := range tot.Codes {
-		s.StatusCodes[strconv.Itoa(code)] = n
-	}
 	s.BytesIn, s.BytesOut = conns.BytesIn, conns.BytesOut
 	s.Sent = int64(st.Sent)
 	s.Dropped = int64(st.Dropped)
@@ -288,19 +298,41 @@ func assemble(o Options, rec *metrics.Recorder, st load.Stats, measured time.Dur
 	}
 
 	r.Thresholds = Evaluate(o.Thresholds, tot, measured)
+	for _, st := range o.StepThresholds {
+		if st.Step < len(tot.Steps) {
+			t := Evaluate([]*expr.Expr{st.Expr}, tot.Steps[st.Step], measured)[0]
+			t.Expr = st.Src
+			r.Thresholds = append(r.Thresholds, t)
+		}
+	}
+	if len(tot.Steps) > 0 {
+		r.StepNames = o.Journeys.StepNames()
+		r.ByStep = make(map[string]result.Summary, len(tot.Steps))
+		for i, st := range tot.Steps {
+			r.ByStep[r.StepNames[i]] = SummaryOf(st, measured)
+		}
+	}
+	if it := tot.Iterations; it != nil {
+		ri := &result.Iterations{Count: it.Completed + it.Failed, Completed: it.Completed, Failed: it.Failed, Latency: LatencyOf(it.Latency)}
+		if measured > 0 {
+			ri.Rate = result.Round(float64(ri.Count)/measured.Seconds(), 2)
+		}
+		r.Iterations = ri
+	}
 
 	for _, p := range rec.Timeline() {
 		r.Timeline = append(r.Timeline, result.Point{
-			T:        result.Round(p.T.Seconds(), 3),
-			RPS:      result.Round(p.RPS, 1),
-			P50:      result.Ms(p.P50),
-			P95:      result.Ms(p.P95),
-			P99:      result.Ms(p.P99),
-			Errors:   p.Errors,
-			Users:    p.Users,
-			Requests: p.Requests,
-			Inflight: p.Inflight,
-			Rate:     result.Round(p.Rate, 1),
+			T:          result.Round(p.T.Seconds(), 3),
+			RPS:        result.Round(p.RPS, 1),
+			P50:        result.Ms(p.P50),
+			P95:        result.Ms(p.P95),
+			P99:        result.Ms(p.P99),
+			Errors:     p.Errors,
+			Users:      p.Users,
+			Requests:   p.Requests,
+			Inflight:   p.Inflight,
+			Rate:       result.Round(p.Rate, 1),
+			Iterations: p.Iterations,
 		})
 	}
 
@@ -309,6 +341,24 @@ func assemble(o Options, rec *metrics.Recorder, st load.Stats, measured time.Dur
 		r.Histogram = h
 	}
 	return r
+}
+
+// SummaryOf gives the figures of totals measured over elapsed: requests,
+// throughput, latency, errors and status codes.
+func SummaryOf(tot metrics.Totals, elapsed time.Duration) result.Summary {
+	s := result.Summary{Requests: tot.Requests, Latency: LatencyOf(tot.Latency)}
+	if elapsed > 0 {
+		s.RPS = result.Round(float64(tot.Requests)/elapsed.Seconds(), 1)
+	}
+	s.Errors = result.Errors{Count: tot.Errors, ByClass: tot.ByClass}
+	if tot.Requests > 0 {
+		s.Errors.Rate = result.Round(float64(tot.Errors)/float64(tot.Requests), 6)
+	}
+	s.StatusCodes = make(map[string]int64, len(tot.Codes))
+	for code, n := range tot.Codes {
+		s.StatusCodes[strconv.Itoa(code)] = n
+	}
+	return s
 }
 
 // LatencyOf summarizes a latency histogram in milliseconds.

@@ -18,6 +18,7 @@ import (
 	"github.com/surgeload/surge/internal/load"
 	"github.com/surgeload/surge/internal/result"
 	"github.com/surgeload/surge/internal/runner"
+	"github.com/surgeload/surge/internal/scenario"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -33,7 +34,7 @@ func target(t *testing.T) (*httptest.Server, *atomic.Int64) {
 }
 
 func options(t *testing.T, url string, p load.Plan, thresholds ...string) runner.Options {
-	req, err := client.NewRequest("GET", url, nil, nil)
+	plan, err := scenario.Compile(scenario.URL("GET", url, nil, "", nil), scenario.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,8 @@ func options(t *testing.T, url string, p load.Plan, thresholds ...string) runner
 		exprs = append(exprs, e)
 	}
 	return runner.Options{
-		Request:    req,
+		Journeys:   plan,
+		Target:     url,
 		Client:     client.Config{Timeout: 5 * time.Second, Conns: 4},
 		Plan:       p,
 		Thresholds: exprs,

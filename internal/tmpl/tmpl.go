@@ -56,6 +56,7 @@ const (
 
 type seg struct {
 	k    kind
+	esc  Escape // of a named variable
 	lit  string
 	slot int
 }
@@ -63,7 +64,6 @@ type seg struct {
 // Template is compiled text. The zero Template renders nothing.
 type Template struct {
 	segs []seg
-	esc  Escape
 }
 
 // Names resolves a named variable to its slot in Values.Slots; ok is
@@ -83,7 +83,7 @@ func (e *Error) Error() string { return e.Msg }
 // spaces inside the braces allowed; a name that is neither built in nor
 // resolved by names is an error.
 func Compile(text string, names Names, esc Escape) (Template, error) {
-	t := Template{esc: esc}
+	var t Template
 	off := 0
 	for {
 		i := strings.Index(text, "{{")
@@ -98,7 +98,7 @@ func Compile(text string, names Names, esc Escape) (Template, error) {
 			return Template{}, &Error{Offset: off + i, Msg: fmt.Sprintf("%q opens {{ without closing }}", clip(text[i:]))}
 		}
 		name := strings.TrimSpace(text[i+2 : i+j])
-		s := seg{}
+		s := seg{esc: esc}
 		if k, ok := builtins[name]; ok {
 			s.k = k
 		} else if slot, ok := resolve(names, name); ok {
@@ -164,7 +164,7 @@ func (t Template) Render(dst []byte, v *Values) []byte {
 			if s.slot < len(v.Slots) {
 				val = v.Slots[s.slot]
 			}
-			dst = escape(dst, val, t.esc)
+			dst = escape(dst, val, s.esc)
 		}
 	}
 	return dst
@@ -217,4 +217,13 @@ func clip(s string) string {
 		return s[:40] + "…"
 	}
 	return s
+}
+
+// Join concatenates templates; each keeps its own escape.
+func Join(ts ...Template) Template {
+	var out Template
+	for _, t := range ts {
+		out.segs = append(out.segs, t.segs...)
+	}
+	return out
 }
