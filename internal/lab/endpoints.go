@@ -101,6 +101,35 @@ var endpoints = []Endpoint{
 	},
 }
 
+// shopEndpoints describe the journey API (see shop.go): a journey of
+// three steps, not a single endpoint to load.
+var shopEndpoints = []Endpoint{
+	{
+		Path:   "POST /shop/login",
+		Class:  "none",
+		Knobs:  `JSON {"user": U, "password": "pw-" + U}; answers {"token": T} and a shop_session cookie (401 for a wrong password)`,
+		Theory: "the journey API's first step: fast, no limit; tokens are signed, not stored, so the lab's memory stays flat",
+	},
+	{
+		Path:   "GET /shop/items",
+		Class:  "none",
+		Knobs:  "header Authorization: Bearer T (401 without a valid token)",
+		Theory: "lists the catalogue at once, whatever the load",
+	},
+	{
+		Path:   "POST /shop/orders",
+		Class:  "concurrency-limit",
+		Knobs:  `JSON {"user": U, "item": ID} with U's token and cookie (else 401/403, counted in lab_shop_rejected_total); pool= order pool size (default 8), ms= hold (default 5)`,
+		Theory: "orders go through a pool: at most pool x 1000/ms orders/s, e.g. pool=8&ms=5 -> 1600 orders/s; this step degrades first while login and items stay flat",
+	},
+}
+
+// Shop returns a description of the journey API's endpoints, which GET /
+// lists after the load endpoints. The result is a fresh copy.
+func Shop() []Endpoint {
+	return append([]Endpoint(nil), shopEndpoints...)
+}
+
 // Endpoints returns a description of every load endpoint, in index order.
 // GET / serves the same list as JSON. The index itself (/) and /metrics
 // (Prometheus text from the Server's own registry) are not in the list.
@@ -111,7 +140,7 @@ func Endpoints() []Endpoint {
 
 // handleIndex serves Endpoints as JSON.
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, endpoints)
+	writeJSON(w, http.StatusOK, append(Endpoints(), shopEndpoints...))
 }
 
 // writeJSON writes v as a JSON body with code.

@@ -41,6 +41,7 @@ type Server struct {
 	overload overloadState
 	race     raceState
 	leak     leakState
+	shop     *shop
 }
 
 // route is one endpoint as served: its metric name and its handler.
@@ -97,10 +98,18 @@ func New(c Config) (*Server, error) {
 		{"scan", "/scan", s.handleScan},
 		{"lookup", "/lookup", s.handleLookup},
 	}
+	if s.shop, err = newShop(m.reg); err != nil {
+		return nil, err
+	}
+	routes = append(routes, s.shopRoutes()...)
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		s.stats[rt.name] = &endpointStats{}
-		mux.Handle("GET "+rt.path, s.instrument(rt.name, rt.h))
+		pattern := rt.path
+		if !strings.Contains(pattern, " ") {
+			pattern = "GET " + pattern
+		}
+		mux.Handle(pattern, s.instrument(rt.name, rt.h))
 	}
 	s.handler = mux
 	return s, nil
@@ -121,12 +130,13 @@ func (s *Server) Count(endpoint string) uint64 {
 	return 0
 }
 
-// endpointName maps "/pool" and "pool" to "pool", and "/" to "index".
+// endpointName maps "/pool" and "pool" to "pool", "/shop/login" to
+// "shop_login", and "/" to "index".
 func endpointName(endpoint string) string {
 	if endpoint == "/" {
 		return "index"
 	}
-	return strings.TrimPrefix(endpoint, "/")
+	return strings.ReplaceAll(strings.TrimPrefix(endpoint, "/"), "/", "_")
 }
 
 // Serve listens on the configured address, calls ready (when not nil) with

@@ -163,9 +163,9 @@ func TestIndex(t *testing.T) {
 	if err := json.Unmarshal([]byte(a.body), &got); err != nil {
 		t.Fatalf("/ is not a JSON list of endpoints: %v", err)
 	}
-	want := lab.Endpoints()
+	want := append(lab.Endpoints(), lab.Shop()...)
 	if len(got) != len(want) {
-		t.Fatalf("/ lists %d endpoints, Endpoints() %d", len(got), len(want))
+		t.Fatalf("/ lists %d endpoints, Endpoints() and Shop() %d", len(got), len(want))
 	}
 	for i := range want {
 		if got[i] != want[i] {
