@@ -125,7 +125,7 @@ func Build(s Spec) (*Request, error) {
 		if strings.Contains(f.Name, "{{") {
 			return nil, fmt.Errorf("header %q: template variables may appear in header values, not names", f.Name)
 		}
-		t, err := tmpl.Compile(f.Value, s.Names, tmpl.Raw)
+		t, err := tmpl.Compile(f.Value, s.Names, tmpl.Header)
 		if err != nil {
 			return nil, fmt.Errorf("header %q: %w", f.Name, err)
 		}

@@ -42,6 +42,10 @@ const (
 	// URL percent-encodes every byte of a value outside the unreserved
 	// set (RFC 3986), for templates in a URL or a form body.
 	URL
+	// Header drops the bytes a header value may not hold (control bytes
+	// but HTAB, and DEL), so that no value, wherever it came from, can end
+	// a header line and inject another.
+	Header
 )
 
 type kind uint8
@@ -200,6 +204,12 @@ func escape(dst, val []byte, esc Escape) []byte {
 				dst = append(dst, c)
 			} else {
 				dst = append(dst, '%', hexDigits[c>>4], hexDigits[c&15])
+			}
+		}
+	case Header:
+		for _, c := range val {
+			if c >= 0x20 && c != 0x7f || c == '\t' {
+				dst = append(dst, c)
 			}
 		}
 	default:

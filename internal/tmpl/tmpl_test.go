@@ -23,6 +23,7 @@ func TestRenderEscapes(t *testing.T) {
 		{`{"t":"{{tok}}"}`, tmpl.JSON, `{"t":"a \"b\"\n"}`},
 		{"/u/{{acc.user}}?q={{acc.user}}", tmpl.URL, "/u/x%20y%2F%C3%BC?q=x%20y%2F%C3%BC"},
 		{"plain", tmpl.URL, "plain"},
+		{"Bearer {{tok}}", tmpl.Header, `Bearer a "b"`},
 	} {
 		tp, err := tmpl.Compile(c.text, ns, c.esc)
 		if err != nil {
