@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -166,7 +167,7 @@ func (f *loadFlags) thinkRange() (lo, hi time.Duration, err error) {
 	return lo, hi, nil
 }
 
-// modelFlags choose the load model: -u or -r.
+// modelFlags choose the load model: -u or -r, or stages.
 type modelFlags struct {
 	users    int
 	rate     float64
@@ -174,6 +175,34 @@ type modelFlags struct {
 	ramp     time.Duration
 	requests uint64
 	grace    time.Duration
+	stages   []string // --stage DURATION:TARGET
+}
+
+// parseStages reads --stage values: DURATION:USERS, or DURATION:RATE/s
+// for the open model; every stage must use the same unit.
+func parseStages(srcs []string) (p load.Profile, rate bool, err error) {
+	for i, src := range srcs {
+		d, target, ok := strings.Cut(src, ":")
+		over, derr := time.ParseDuration(strings.TrimSpace(d))
+		if !ok || derr != nil || over < 0 {
+			return p, false, usagef("--stage %q: want DURATION:TARGET, such as 30s:100 (users) or 1m:500/s (arrivals per second)", src)
+		}
+		target = strings.TrimSpace(target)
+		isRate := strings.HasSuffix(target, "/s")
+		if i > 0 && isRate != rate {
+			return p, false, usagef("--stage %q: every stage must give users, or every stage a rate (N/s)", src)
+		}
+		rate = isRate
+		v, perr := strconv.ParseFloat(strings.TrimSuffix(target, "/s"), 64)
+		if perr != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) || !isRate && v != math.Trunc(v) {
+			return p, false, usagef("--stage %q: the target must be a whole number of users ≥ 0, or a rate such as 500/s", src)
+		}
+		p.Stages = append(p.Stages, load.Stage{To: v, Over: over})
+	}
+	if p.Max() < 1 {
+		return p, false, usagef("--stage: the stages never go above 0")
+	}
+	return p, rate, nil
 }
 
 // plan builds the load plan from the flags. users and rate are the chosen
@@ -181,6 +210,33 @@ type modelFlags struct {
 func (m *modelFlags) plan(fs *pflag.FlagSet, lf *loadFlags) (load.Plan, error) {
 	var p load.Plan
 	usersSet, rateSet := fs.Changed("users"), fs.Changed("rate")
+	if len(m.stages) > 0 {
+		if usersSet || rateSet || fs.Changed("ramp") {
+			return p, usagef("--stage gives the load over time: it excludes -u/--users, -r/--rate and --ramp")
+		}
+		prof, rate, err := parseStages(m.stages)
+		if err != nil {
+			return p, err
+		}
+		if rate {
+			p.Arrivals, p.MaxInflight = prof, lf.maxInflight
+		} else {
+			p.Users = prof
+			lo, hi, err := lf.thinkRange()
+			if err != nil {
+				return p, err
+			}
+			p.Think, p.ThinkMax = lo, hi
+		}
+		if !fs.Changed("duration") {
+			m.duration = prof.Duration()
+		}
+		if m.duration <= 0 {
+			return p, usagef("--stage: the stages last 0s; give them a duration, or -d")
+		}
+		p.Duration, p.Requests, p.Grace = m.duration, m.requests, m.grace
+		return p, nil
+	}
 	switch {
 	case usersSet && rateSet:
 		return p, usagef("-u/--users (closed model) and -r/--rate (open model) exclude each other: pick one")

@@ -63,6 +63,7 @@ func newRunCmd(env Env) *cobra.Command {
 	fs.DurationVarP(&o.duration, "duration", "d", 10*time.Second, "how long to send requests")
 	fs.Uint64VarP(&o.requests, "requests", "n", 0, "stop after N requests (with no -d, the run may last up to 1h)")
 	fs.DurationVar(&o.ramp, "ramp", 0, "ramp users or rate up linearly over this time")
+	fs.StringArrayVar(&o.stages, "stage", nil, "a stage of the load: DURATION:USERS, or DURATION:RATE/s for arrivals per second; linear from the previous stage's target (from 0), then held; -d defaults to their total (repeatable)")
 	fs.DurationVar(&o.grace, "grace", 5*time.Second, "time requests in flight at the end may take to finish before they are canceled")
 	o.register(fs, "fail the run (exit 3) unless EXPR holds, e.g. 'p95<100ms', 'errors<1%', 'rps>800' (repeatable)")
 	return cmd
