@@ -78,6 +78,7 @@ type loader struct {
 	anchors   map[string]ast.Node
 	sc        *Scenario
 
+	work       int  // values expanded so far, against alias bombs
 	baseGiven  bool // base: is in the file, even if it is bad
 	unknownTop bool // the file has an unknown top-level key
 
@@ -1054,12 +1055,21 @@ func percent(s string) string {
 	return b.String()
 }
 
+// maxWork bounds the values a file's aliases may expand to.
+const maxWork = 100000
+
 // maxJSONDepth bounds the nesting of a json: body.
 const maxJSONDepth = 64
 
 // jsonValue writes n as JSON, keys in the order written, checking the
 // variables in its strings.
 func (l *loader) jsonValue(buf *bytes.Buffer, n ast.Node, at Pos, s *scope, depth int) bool {
+	if l.work++; l.work > maxWork {
+		if l.work == maxWork+1 {
+			l.errf(at, "json: too large (its aliases expand to more than %d values)", maxWork)
+		}
+		return false
+	}
 	if depth > maxJSONDepth {
 		l.errf(at, "json: nested more than %d levels deep", maxJSONDepth)
 		return false

@@ -156,6 +156,7 @@ type entry struct {
 func (l *loader) entries(n ast.Node, at Pos, what string) ([]entry, bool) {
 	var out []entry
 	seen := map[string]Pos{}
+	explicit := map[string]bool{}
 	var add func(n ast.Node, at Pos, merged bool, depth int) bool
 	add = func(n ast.Node, at Pos, merged bool, depth int) bool {
 		var values []*ast.MappingValueNode
@@ -175,6 +176,12 @@ func (l *loader) entries(n ast.Node, at Pos, what string) ([]entry, bool) {
 			return false
 		}
 		for _, mv := range values {
+			if l.work++; l.work > maxWork {
+				if l.work == maxWork+1 {
+					l.errf(at, "%s: too large (its aliases expand to more than %d values)", what, maxWork)
+				}
+				return false
+			}
 			if mv.Key == nil {
 				continue
 			}
@@ -200,6 +207,9 @@ func (l *loader) entries(n ast.Node, at Pos, what string) ([]entry, bool) {
 				l.errf(kpos, "%s: a key must be a string, got %s", what, kindOf(kn))
 				continue
 			}
+			if merged && explicit[key] {
+				continue // the mapping's own key wins over a merged one
+			}
 			if first, dup := seen[key]; dup {
 				if !merged {
 					l.errf(kpos, "%s: key %q appears twice (first at line %d)", what, key, first.Line)
@@ -218,6 +228,15 @@ func (l *loader) entries(n ast.Node, at Pos, what string) ([]entry, bool) {
 			out = append(out, entry{key: key, kpos: kpos, val: vn, vpos: vpos})
 		}
 		return true
+	}
+	if m, ok := n.(*ast.MappingNode); ok {
+		for _, mv := range m.Values {
+			if mv.Key != nil && !mv.Key.IsMergeKey() {
+				if k, ok := scalarText(l.resolve(mv.Key)); ok {
+					explicit[k] = true
+				}
+			}
+		}
 	}
 	ok := add(n, at, false, 0)
 	return out, ok
