@@ -29,6 +29,10 @@ const maxFileBytes = 8 << 20
 func LoadFile(path string) (*Scenario, error) {
 	st, err := os.Stat(path)
 	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) && pe.Path == path {
+			err = pe.Err // the path is in the message already
+		}
 		return nil, fmt.Errorf("scenario %s: %w", path, err)
 	}
 	if st.IsDir() {
