@@ -64,3 +64,63 @@ func TestSchemaCommand(t *testing.T) {
 		t.Errorf("surge schema printed something other than the JSON schema: %.80q", stdout.String())
 	}
 }
+
+// TestREADMEScenarioErrors keeps the README's scenario section true: its
+// example file validates, and with the two typos the README names, surge
+// validate prints exactly the output the README shows.
+func TestREADMEScenarioErrors(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	sec := strings.Index(text, "## Scenario files")
+	if sec < 0 {
+		t.Fatal("README has no Scenario files section")
+	}
+	text = text[sec:]
+	example := between(t, text, "```yaml\n", "```\n")
+	dir := t.TempDir()
+	csv, err := os.ReadFile("../../examples/accounts.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "shop.yaml")
+	write := func(src string) {
+		if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts.csv"), csv, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write(example)
+	env, _, stderr := testEnv()
+	if code := Main(context.Background(), env, []string{"validate", file}); code != ExitOK {
+		t.Fatalf("the README's example does not validate: exit %d\n%s", code, stderr.String())
+	}
+
+	bad := strings.Replace(example, `"{{accounts.password}}"`, `"{{accounts.pass}}"`, 1)
+	bad = strings.Replace(bad, "        extract: {item:", "        extarct: {item:", 1)
+	write(bad)
+	want := between(t, text, "$ surge validate shop.yaml\n", "```\n")
+	env, _, stderr = testEnv()
+	t.Chdir(dir)
+	if code := Main(context.Background(), env, []string{"validate", "shop.yaml"}); code != ExitUsage || stderr.String() != want {
+		t.Errorf("exit %d, output:\n%s\nthe README shows:\n%s", code, stderr.String(), want)
+	}
+}
+
+func between(t *testing.T, s, start, end string) string {
+	t.Helper()
+	i := strings.Index(s, start)
+	if i < 0 {
+		t.Fatalf("README: no %q", start)
+	}
+	s = s[i+len(start):]
+	j := strings.Index(s, end)
+	if j < 0 {
+		t.Fatalf("README: no %q after %q", end, start)
+	}
+	return s[:j]
+}

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"errors"
 	"regexp"
 	"testing"
 	"time"
@@ -89,5 +90,27 @@ func TestGoodMinimal(t *testing.T) {
 		Steps: []*Step{{Name: "GET /", Method: "GET", URL: "http://127.0.0.1:8080/", Pos: Pos{2, 5}}}}}}
 	if d := cmp.Diff(want, sc); d != "" {
 		t.Errorf("Parse mismatch (-want +got):\n%s", d)
+	}
+}
+
+func TestVarNames(t *testing.T) {
+	sc, err := LoadFile("testdata/good/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"tenant", "page", "accounts.user", "accounts.password", "people.name", "people.age", "people.vip", "token", "sid", "first"}
+	if d := cmp.Diff(want, sc.VarNames()); d != "" {
+		t.Errorf("VarNames (-want +got):\n%s", d)
+	}
+}
+
+// A threshold naming a step that has a problem of its own is not reported
+// as naming an unknown step.
+func TestThresholdOnBadStep(t *testing.T) {
+	src := "base: http://127.0.0.1:8080\nthresholds: [step.order.p95<1s]\nsteps:\n  - name: order\n    url: /o\n    check: [nope]\n"
+	_, err := Parse("t.yaml", []byte(src))
+	var es Errors
+	if !errors.As(err, &es) || len(es) != 1 || es[0].Line != 6 {
+		t.Errorf("want one error, at line 6, got %v", err)
 	}
 }

@@ -764,7 +764,7 @@ func (l *loader) step(n ast.Node, p Pos, s *scope) *Step {
 			}
 		}
 	}
-	if good {
+	if explicit || st.URL != "" {
 		if first, dup := l.steps[st.Name]; dup {
 			if explicit {
 				l.errf(m["name"].vpos, "step name %q is used twice (first at line %d): step names must be unique", st.Name, first.Line)
@@ -956,6 +956,8 @@ func (l *loader) checkURL(e entry, u string, s *scope) bool {
 		l.errf(e.vpos, "url: scheme %q is not supported (want http or https)", pu.Scheme)
 	case pu.Scheme != "" && pu.Host == "":
 		l.errf(e.vpos, "url: %q has no host", u)
+	case pu.Scheme == "" && strings.HasPrefix(u, "{{"):
+		return true // the variable holds the scheme and host: checked when sent
 	case pu.Scheme == "" && l.sc.Base == "" && l.baseGiven:
 		return false // base itself is reported
 	case pu.Scheme == "" && l.sc.Base == "":
@@ -1300,8 +1302,8 @@ func (l *loader) thresholds(e entry) {
 			case name == "":
 				l.errf(l.textPos(n, 0), "threshold %q: want step.NAME.EXPR, e.g. step.login.p95<300ms", text)
 				continue
-			case l.steps != nil && !hasStep(l.sc.Flows, name):
-				l.errf(l.textPos(n, strings.Index(text, "step.")+len("step.")), "threshold %q: no step named %q%s", text, name, stepList(l.sc.Flows))
+			case l.steps != nil && !hasStep(l.steps, name):
+				l.errf(l.textPos(n, strings.Index(text, "step.")+len("step.")), "threshold %q: no step named %q%s", text, name, stepList(l.steps))
 				continue
 			}
 		}
@@ -1319,24 +1321,15 @@ func (l *loader) thresholds(e entry) {
 	}
 }
 
-func hasStep(flows []*Flow, name string) bool {
-	for _, f := range flows {
-		for _, s := range f.Steps {
-			if s.Name == name {
-				return true
-			}
-		}
-	}
-	return false
+func hasStep(steps map[string]Pos, name string) bool {
+	_, ok := steps[name]
+	return ok
 }
 
-func stepList(flows []*Flow) string {
-	var names []string
-	for _, f := range flows {
-		for _, s := range f.Steps {
-			names = append(names, s.Name)
-		}
-	}
+// stepList names the steps of the file, in the order written.
+func stepList(steps map[string]Pos) string {
+	names := sortedKeys(steps)
+	slices.SortStableFunc(names, func(a, b string) int { return cmpPos(steps[a], steps[b]) })
 	if len(names) == 0 {
 		return ""
 	}
@@ -1344,4 +1337,35 @@ func stepList(flows []*Flow) string {
 		names = append(names[:8], "…")
 	}
 	return " (steps: " + strings.Join(names, ", ") + ")"
+}
+
+// VarNames lists the named variables a scenario defines, each once, in
+// the order they are defined: vars, then every feeder's columns
+// (feeder.column), then what the steps extract, flow by flow. Built-in
+// variables (id, user, n) are not listed.
+func (s *Scenario) VarNames() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, v := range s.Vars {
+		add(v.Name)
+	}
+	for _, f := range s.Data {
+		for _, c := range f.Columns {
+			add(f.Name + "." + c)
+		}
+	}
+	for _, f := range s.Flows {
+		for _, st := range f.Steps {
+			for _, x := range st.Extract {
+				add(x.Var)
+			}
+		}
+	}
+	return out
 }
