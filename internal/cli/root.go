@@ -73,6 +73,8 @@ func newRoot(ctx context.Context, env Env) *cobra.Command {
 		newLabCmd(env),
 		newDemoCmd(env),
 		newVersionCmd(env),
+		newValidateCmd(env),
+		newSchemaCmd(env),
 	)
 	return root
 }

@@ -6,6 +6,7 @@ package scenario
 
 import (
 	"regexp"
+	"sync/atomic"
 	"time"
 )
 
@@ -196,7 +197,9 @@ const (
 )
 
 // Feeder is a table of rows read from a CSV file (with a header row) or a
-// JSON-lines file (one object per line, string/number/bool values).
+// JSON-lines file (one object per line, string/number/bool values). File
+// is the path as resolved against the scenario file's directory. A
+// Feeder holds Take's cursor: share it by pointer, never copy it.
 type Feeder struct {
 	Name    string
 	File    string
@@ -205,4 +208,6 @@ type Feeder struct {
 	Columns []string
 	Rows    [][]string // each row has len(Columns) values
 	Pos     Pos
+
+	next atomic.Uint64 // Take's cursor (sequential, unique)
 }
