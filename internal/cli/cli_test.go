@@ -84,9 +84,9 @@ type panicWriter struct{}
 
 func (panicWriter) Write([]byte) (int, error) { panic("boom") }
 
-// A file where a URL goes is refused with one line naming it, exit 2, for
-// run and find alike (nothing can have been sent: there is no target).
-func TestScenarioFileIsRefusedClearly(t *testing.T) {
+// A bad scenario file is refused with its problem at FILE:LINE:COL and
+// the line it is on, exit 2, for run and find alike; nothing else is said.
+func TestBadScenarioFileIsRefusedClearly(t *testing.T) {
 	file := t.TempDir() + "/scenario.yaml"
 	if err := os.WriteFile(file, []byte("requests: []\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -94,9 +94,14 @@ func TestScenarioFileIsRefusedClearly(t *testing.T) {
 	for _, cmd := range []string{"run", "find"} {
 		env, _, stderr := testEnv()
 		code := Main(context.Background(), env, []string{cmd, "-q", file})
-		msg := strings.TrimSpace(stderr.String())
-		if code != ExitUsage || strings.Count(msg, "\n") != 0 || !strings.Contains(msg, file+" is a file") {
-			t.Errorf("surge %s FILE: exit %d, stderr %q: want 2 and one line naming the file", cmd, code, msg)
+		lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+		if code != ExitUsage || len(lines) != 3 || !strings.HasPrefix(lines[0], file+":1:1: unknown key \"requests\"") ||
+			lines[1] != "    requests: []" || lines[2] != "    ^" {
+			t.Errorf("surge %s FILE: exit %d, stderr %q: want 2, FILE:1:1: and the line with a caret", cmd, code, stderr.String())
 		}
+	}
+	env, _, stderr := testEnv()
+	if code := Main(context.Background(), env, []string{"run", "nosuch.example"}); code != ExitUsage || !strings.Contains(stderr.String(), "neither a URL nor a scenario file") {
+		t.Errorf("a bare host: exit %d, %q", code, stderr.String())
 	}
 }

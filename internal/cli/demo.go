@@ -112,7 +112,7 @@ Try the other bottlenecks of the lab yourself (start it with 'surge lab'):
 
 // demoSpec is the demo's search: the pool endpoint, one SLO, a probe.
 func demoSpec(base string) (*findSpec, error) {
-	job, err := (&loadFlags{method: "GET"}).workload(base + demoPath)
+	job, err := (&loadFlags{method: "GET"}).workload(base+demoPath, io.Discard)
 	if err != nil {
 		return nil, err
 	}

@@ -16,14 +16,19 @@ const (
 // usageError is bad input from the user: a flag, an argument, an expression
 // or a file. It maps to exit code 2, and is always returned before any
 // request is sent.
-type usageError struct{ err error }
+type usageError struct {
+	err error
+	// shown is true when the problems were printed already (a scenario
+	// file's, with their lines): nothing more is said.
+	shown bool
+}
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 // usagef builds a usageError from a format string.
 func usagef(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
+	return usageError{err: fmt.Errorf(format, args...)}
 }
 
 // asUsage marks err, which came from validating user input, as a usage error.
@@ -31,7 +36,7 @@ func asUsage(err error) error {
 	if err == nil {
 		return nil
 	}
-	return usageError{err}
+	return usageError{err: err}
 }
 
 // thresholdError reports that a run completed but at least one threshold or

@@ -72,7 +72,7 @@ func newFindCmd(env Env) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := o.spec(cmd.Flags(), args[0])
+			spec, err := o.spec(cmd.Flags(), args[0], env.Stderr)
 			if err != nil {
 				return err
 			}
@@ -111,7 +111,7 @@ type findSpec struct {
 	hasChecks bool
 }
 
-func (o *findOptions) spec(fs *pflag.FlagSet, target string) (*findSpec, error) {
+func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (*findSpec, error) {
 	sp := &findSpec{}
 	switch {
 	case fs.Changed("users") && fs.Changed("rate"):
@@ -179,7 +179,7 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string) (*findSpec, error) 
 		return nil, usagef("--max-inflight must be at least 1, got %d", o.maxInflight)
 	}
 	var err error
-	if sp.job, err = o.workload(target); err != nil {
+	if sp.job, err = o.workload(target, stderr); err != nil {
 		return nil, err
 	}
 	conns := int(o.max)

@@ -3,8 +3,10 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/surgeload/surge/internal/client"
 	"github.com/surgeload/surge/internal/expr"
 	"github.com/surgeload/surge/internal/load"
+	"github.com/surgeload/surge/internal/runner"
 	"github.com/surgeload/surge/internal/scenario"
 )
 
@@ -57,18 +60,26 @@ func (f *loadFlags) register(fs *pflag.FlagSet, thresholdHelp string) {
 // result names them.
 type workload struct {
 	plan   *scenario.Plan
-	target string // the URL, or the scenario file
-	method string // the URL run's method
-	checks bool   // some step checks its responses
+	file   *scenario.Scenario // the scenario file's model; nil for a URL
+	target string             // the URL, or the scenario file
+	method string             // the URL run's method
+	checks bool               // some step checks its responses
 }
 
-// workload builds what to send from the flags and the URL: a URL is a
-// one-step scenario.
-func (f *loadFlags) workload(rawURL string) (*workload, error) {
-	if !strings.Contains(rawURL, "://") {
-		if st, err := os.Stat(rawURL); err == nil && st.Mode().IsRegular() {
-			return nil, usagef("%s is a file, and scenario files are not supported yet: give the target as a URL, e.g. http://127.0.0.1:8080/path", rawURL)
+// workload builds what to send from the flags and the argument: a URL is
+// a one-step scenario; anything else is a scenario file, whose problems
+// are printed to stderr.
+func (f *loadFlags) workload(arg string, stderr io.Writer) (*workload, error) {
+	var checks []scenario.Check
+	for _, src := range f.checks {
+		c, err := scenario.ParseCheck(src)
+		if err != nil {
+			return nil, usagef("--%v", err)
 		}
+		checks = append(checks, c)
+	}
+	if !strings.Contains(arg, "://") {
+		return f.fileWorkload(arg, checks, stderr)
 	}
 	var headers []scenario.Header
 	for _, line := range f.headers {
@@ -89,19 +100,85 @@ func (f *loadFlags) workload(rawURL string) (*workload, error) {
 	} else {
 		body = f.body
 	}
-	var checks []scenario.Check
-	for _, src := range f.checks {
-		c, err := scenario.ParseCheck(src)
-		if err != nil {
-			return nil, usagef("--%v", err)
-		}
-		checks = append(checks, c)
-	}
-	plan, err := scenario.Compile(scenario.URL(f.method, rawURL, headers, body, checks), scenario.Options{})
+	plan, err := scenario.Compile(scenario.URL(f.method, arg, headers, body, checks), scenario.Options{})
 	if err != nil {
 		return nil, asUsage(unwrapStep(err))
 	}
-	return &workload{plan: plan, target: rawURL, method: plan.Steps[0].Request.Method, checks: len(checks) > 0}, nil
+	return &workload{plan: plan, target: arg, method: plan.Steps[0].Request.Method, checks: len(checks) > 0}, nil
+}
+
+// fileWorkload loads a scenario file; --check flags apply to every step.
+func (f *loadFlags) fileWorkload(path string, checks []scenario.Check, stderr io.Writer) (*workload, error) {
+	switch {
+	case f.method != "GET" && f.method != "":
+		return nil, usagef("-X/--method applies to a URL; a scenario file gives each step's method")
+	case len(f.headers) > 0:
+		return nil, usagef("-H/--header applies to a URL; a scenario file gives headers in defaults: or in each step")
+	case f.body != "":
+		return nil, usagef("--body applies to a URL; a scenario file gives each step's body")
+	}
+	if _, err := os.Stat(path); err != nil && !strings.ContainsAny(path, "/\\") && !strings.HasSuffix(path, ".yaml") && !strings.HasSuffix(path, ".yml") {
+		return nil, usagef("%q is neither a URL nor a scenario file: write the URL with its scheme, e.g. http://%s", path, path)
+	}
+	sc, err := scenario.LoadFile(path)
+	if err != nil {
+		return nil, scenarioError(stderr, path, err)
+	}
+	opts := scenario.Options{}
+	for i := range checks {
+		opts.Checks = append(opts.Checks, &checks[i])
+	}
+	plan, err := scenario.Compile(sc, opts)
+	if err != nil {
+		return nil, asUsage(fmt.Errorf("%s: %w", path, err))
+	}
+	w := &workload{plan: plan, file: sc, target: path, checks: len(checks) > 0}
+	for _, st := range plan.Steps {
+		w.checks = w.checks || len(st.Step.Checks) > 0
+	}
+	return w, nil
+}
+
+// thresholds parses the thresholds of the file and of the flags: plain
+// ones, and step.NAME.EXPR ones on one step of the journeys.
+func (w *workload) thresholds(flags []flagValue) ([]*expr.Expr, []runner.StepThreshold, error) {
+	var srcs []flagValue
+	if w.file != nil {
+		for _, t := range w.file.Thresholds {
+			srcs = append(srcs, flagValue{"", t.Src}) // checked when the file was loaded
+		}
+	}
+	srcs = append(srcs, flags...)
+	var plain []*expr.Expr
+	var steps []runner.StepThreshold
+	var errs []error
+	names := w.plan.StepNames()
+	for _, s := range srcs {
+		name, rest, isStep := scenario.SplitStepExpr(s.value)
+		src := s.value
+		if !isStep {
+			rest = src
+		}
+		e, err := expr.Parse(rest)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--%s %w", s.flag, err))
+			continue
+		}
+		if !isStep {
+			plain = append(plain, e)
+			continue
+		}
+		i := slices.Index(names, name)
+		if i < 0 {
+			errs = append(errs, fmt.Errorf("--%s %q: no step is named %q (the steps: %s)", s.flag, src, name, strings.Join(names, ", ")))
+			continue
+		}
+		steps = append(steps, runner.StepThreshold{Src: strings.TrimSpace(src), Step: i, Expr: e})
+	}
+	if len(errs) > 0 {
+		return nil, nil, asUsage(errors.Join(errs...))
+	}
+	return plain, steps, nil
 }
 
 // unwrapStep drops the "step NAME: " context of a one-step scenario's
@@ -178,6 +255,29 @@ type modelFlags struct {
 	stages   []string // --stage DURATION:TARGET
 }
 
+// fileProfile is the load profile of a scenario file's stages: from its
+// users or rate (0 when neither is given), each stage a linear change or a
+// hold.
+func fileProfile(l *scenario.Load) load.Profile {
+	var p load.Profile
+	v := l.Rate
+	if l.Users > 0 {
+		v = float64(l.Users)
+	}
+	if v > 0 {
+		p.Stages = append(p.Stages, load.Stage{To: v})
+	}
+	for _, st := range l.Stages {
+		if st.Hold > 0 {
+			p.Stages = append(p.Stages, load.Stage{To: v, Over: st.Hold})
+			continue
+		}
+		v = st.To
+		p.Stages = append(p.Stages, load.Stage{To: v, Over: st.Over})
+	}
+	return p
+}
+
 // parseStages reads --stage values: DURATION:USERS, or DURATION:RATE/s
 // for the open model; every stage must use the same unit.
 func parseStages(srcs []string) (p load.Profile, rate bool, err error) {
@@ -207,28 +307,55 @@ func parseStages(srcs []string) (p load.Profile, rate bool, err error) {
 
 // plan builds the load plan from the flags. users and rate are the chosen
 // values (flag or default).
-func (m *modelFlags) plan(fs *pflag.FlagSet, lf *loadFlags) (load.Plan, error) {
+func (m *modelFlags) plan(fs *pflag.FlagSet, lf *loadFlags, file *scenario.Load) (load.Plan, error) {
 	var p load.Plan
 	usersSet, rateSet := fs.Changed("users"), fs.Changed("rate")
-	if len(m.stages) > 0 {
+	var prof *load.Profile
+	var profRate bool
+	think := func() (time.Duration, time.Duration, error) { return lf.thinkRange() }
+	switch {
+	case len(m.stages) > 0:
 		if usersSet || rateSet || fs.Changed("ramp") {
 			return p, usagef("--stage gives the load over time: it excludes -u/--users, -r/--rate and --ramp")
 		}
-		prof, rate, err := parseStages(m.stages)
+		pr, rate, err := parseStages(m.stages)
 		if err != nil {
 			return p, err
 		}
-		if rate {
-			p.Arrivals, p.MaxInflight = prof, lf.maxInflight
+		prof, profRate = &pr, rate
+	case file != nil && !usersSet && !rateSet:
+		// The scenario file's load, where no flag overrides it.
+		switch {
+		case len(file.Stages) > 0:
+			pr := fileProfile(file)
+			prof, profRate = &pr, file.Rate > 0
+		case file.Rate > 0:
+			m.rate, rateSet = file.Rate, true
+		case file.Users > 0:
+			m.users, usersSet = file.Users, true
+		}
+		if !fs.Changed("ramp") && file.Ramp > 0 {
+			m.ramp = file.Ramp
+		}
+		if !fs.Changed("duration") && file.Duration > 0 {
+			m.duration = file.Duration
+		}
+		if !fs.Changed("think") && file.ThinkMax+file.Think > 0 {
+			think = func() (time.Duration, time.Duration, error) { return file.Think, max(file.ThinkMax, file.Think), nil }
+		}
+	}
+	if prof != nil {
+		if profRate {
+			p.Arrivals, p.MaxInflight = *prof, lf.maxInflight
 		} else {
-			p.Users = prof
-			lo, hi, err := lf.thinkRange()
+			p.Users = *prof
+			lo, hi, err := think()
 			if err != nil {
 				return p, err
 			}
 			p.Think, p.ThinkMax = lo, hi
 		}
-		if !fs.Changed("duration") {
+		if !fs.Changed("duration") && (file == nil || file.Duration == 0) {
 			m.duration = prof.Duration()
 		}
 		if m.duration <= 0 {
@@ -257,7 +384,7 @@ func (m *modelFlags) plan(fs *pflag.FlagSet, lf *loadFlags) (load.Plan, error) {
 			return p, usagef("--users must be at least 1, got %d", m.users)
 		}
 		p.Users = load.RampUsers{N: m.users, Ramp: m.ramp}
-		lo, hi, err := lf.thinkRange()
+		lo, hi, err := think()
 		if err != nil {
 			return p, err
 		}

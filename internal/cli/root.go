@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -37,7 +38,8 @@ func Main(ctx context.Context, env Env, args []string) (code int) {
 	root.SetArgs(args)
 	err := root.Execute()
 	if err != nil {
-		if _, ok := err.(thresholdError); !ok {
+		var ue usageError
+		if _, ok := err.(thresholdError); !ok && !(errors.As(err, &ue) && ue.shown) {
 			fmt.Fprintf(env.Stderr, "surge: %s\n", oneLine(err.Error()))
 		}
 	}

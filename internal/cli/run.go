@@ -12,6 +12,7 @@ import (
 	"github.com/surgeload/surge/internal/report"
 	"github.com/surgeload/surge/internal/result"
 	"github.com/surgeload/surge/internal/runner"
+	"github.com/surgeload/surge/internal/scenario"
 )
 
 const runLong = `Run one load test against URL and report throughput, latency percentiles,
@@ -74,11 +75,15 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 	if fs.Changed("requests") && !fs.Changed("duration") {
 		o.duration = time.Hour
 	}
-	job, err := o.workload(target)
+	job, err := o.workload(target, env.Stderr)
 	if err != nil {
 		return err
 	}
-	plan, err := o.plan(fs, &o.loadFlags)
+	var fileLoad *scenario.Load
+	if job.file != nil {
+		fileLoad = &job.file.Load
+	}
+	plan, err := o.plan(fs, &o.loadFlags, fileLoad)
 	if err != nil {
 		return err
 	}
@@ -90,7 +95,7 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 	if err != nil {
 		return err
 	}
-	thresholds, err := parseThresholds(o.thresholds)
+	thresholds, stepThresholds, err := job.thresholds(o.thresholds)
 	if err != nil {
 		return err
 	}
@@ -105,7 +110,7 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 	tuneForLoad(env)
 	defer stop()
 	var prog *report.Progress
-	opts := runner.Options{Journeys: job.plan, Target: job.target, Method: job.method, Client: ccfg, Plan: plan, Thresholds: thresholds}
+	opts := runner.Options{Journeys: job.plan, Target: job.target, Method: job.method, Client: ccfg, Plan: plan, Thresholds: thresholds, StepThresholds: stepThresholds}
 	if !o.quiet {
 		prog = report.NewProgress(env.Stderr, env.IsTerminal(env.Stderr), plan.Duration)
 		opts.Progress = func(p runner.Progress) { prog.Update(p.Elapsed, p.Point, p.Sent, p.Errors) }

@@ -60,10 +60,7 @@ func scenarioError(w io.Writer, file string, err error) error {
 			}
 		}
 	}
-	if len(es) == 1 {
-		return usagef("%s: 1 problem; nothing was sent", file)
-	}
-	return usagef("%s: %d problems; nothing was sent", file, len(es))
+	return usageError{err: fmt.Errorf("%s: %s; nothing was sent", file, plural(len(es), "problem")), shown: true}
 }
 
 // scenarioSummary is validate's one line about a good file.

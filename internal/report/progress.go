@@ -30,6 +30,9 @@ func (p *Progress) Update(elapsed time.Duration, pt metrics.Point, sent, errs in
 	}
 	line := fmt.Sprintf("%6s/%s  %8s req/s  p50 %-7s p99 %-7s errors %-6s %s  inflight %d",
 		Seconds(elapsed), Seconds(p.total), Rate(pt.RPS), Dur(pt.P50), Dur(pt.P99), Int(errs), load, pt.Inflight)
+	if pt.Iterations > 0 && pt.Span > 0 {
+		line += fmt.Sprintf("  iterations %s/s", Rate(float64(pt.Iterations)/pt.Span.Seconds()))
+	}
 	if p.terminal {
 		fmt.Fprintf(p.w, "\r\033[K%s", line)
 	} else {

@@ -118,3 +118,26 @@ func TestProgress(t *testing.T) {
 		t.Fatalf("terminal progress %q should rewrite the line and end it when done", b.String())
 	}
 }
+
+func TestScenarioSummary(t *testing.T) {
+	r := sampleRun()
+	r.Method, r.Target = "", "shop.yaml"
+	r.Client.Warnings = nil
+	r.StepNames = []string{"login", "items", "order"}
+	step := func(n int64, rps, p50, p95 float64, errs int64, by map[string]int64) result.Summary {
+		return result.Summary{Requests: n, RPS: rps, Latency: result.Latency{P50: p50, P95: p95},
+			Errors: result.Errors{Count: errs, Rate: float64(errs) / float64(n), ByClass: by}}
+	}
+	r.ByStep = map[string]result.Summary{
+		"login": step(41200, 1373, 1.2, 3.4, 0, nil),
+		"items": step(41200, 1373, 0.9, 2.8, 0, nil),
+		"order": step(41056, 1368, 38.5, 91.2, 144, map[string]int64{"check": 144}),
+	}
+	r.Iterations = &result.Iterations{Count: 41200, Completed: 41056, Failed: 144, Rate: 1373.2, Latency: result.Latency{P50: 45, P95: 101}}
+	r.Stopped = "data exhausted: feeder accounts handed out all its 1000 rows (order unique)"
+	var b bytes.Buffer
+	if err := report.Summary(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, b.Bytes())
+}

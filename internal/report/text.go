@@ -18,11 +18,22 @@ func Summary(w io.Writer, r *result.Result) error {
 	s := r.Summary
 	load := fmt.Sprintf("%d users", r.Users)
 	if r.Model == "rate" {
-		load = Rate(r.Rate) + " req/s"
+		unit := " req/s"
+		if r.Iterations != nil {
+			unit = " journeys/s"
+		}
+		load = Rate(r.Rate) + unit
 	}
-	fmt.Fprintf(&b, "\nsurge run · %s %s · %s · %s\n", r.Method, r.Target, load, Seconds(time.Duration(r.DurationS*float64(time.Second))))
+	what := r.Target
+	if r.Method != "" {
+		what = r.Method + " " + r.Target
+	}
+	fmt.Fprintf(&b, "\nsurge run · %s · %s · %s\n", what, load, Seconds(time.Duration(r.DurationS*float64(time.Second))))
 	if r.Partial {
 		b.WriteString("PARTIAL RESULT: the run was interrupted before the end of its plan\n")
+	}
+	if r.Stopped != "" {
+		fmt.Fprintf(&b, "STOPPED EARLY: %s\n", r.Stopped)
 	}
 	b.WriteString("\n")
 
@@ -55,6 +66,16 @@ func Summary(w io.Writer, r *result.Result) error {
 		transfer += " · " + strings.Join(slices.Sorted(maps.Keys(s.Protocols)), ", ")
 	}
 	row("transfer", "%s", transfer)
+	if it := r.Iterations; it != nil {
+		line := fmt.Sprintf("%s in %s · %s/s · %s completed", Int(it.Count), Seconds(time.Duration(r.DurationS*float64(time.Second))), Rate(it.Rate), Int(it.Completed))
+		if it.Failed > 0 {
+			line += fmt.Sprintf(" · %s failed", Int(it.Failed))
+		}
+		if it.Completed > 0 {
+			line += fmt.Sprintf(" · journey p50 %s · p95 %s", Ms(it.Latency.P50), Ms(it.Latency.P95))
+		}
+		row("iterations", "%s", line)
+	}
 	c := r.Client
 	gen := fmt.Sprintf("cpu %.0f%% of %d cores · timer lag p99 %s", c.CPUPercent, c.Cores, Ms(c.SchedLag.P99))
 	if c.SendLag != nil {
@@ -62,6 +83,9 @@ func Summary(w io.Writer, r *result.Result) error {
 	}
 	row("generator", "%s", gen)
 
+	if len(r.StepNames) > 0 {
+		stepTable(&b, r)
+	}
 	if len(r.Thresholds) > 0 {
 		b.WriteString("\n  thresholds\n")
 		width := 0
@@ -117,4 +141,30 @@ func counts(m map[string]int64, sep string) string {
 		parts[i] = k + sep + Int(m[k])
 	}
 	return strings.Join(parts, " · ")
+}
+
+// stepTable writes a row per journey step: its throughput, latency and
+// errors.
+func stepTable(b *strings.Builder, r *result.Result) {
+	width := len("step")
+	for _, n := range r.StepNames {
+		width = max(width, len([]rune(n)))
+	}
+	fmt.Fprintf(b, "\n  %-*s  %9s  %9s  %9s  %9s  %s\n", width, "step", "requests", "req/s", "p50", "p95", "errors")
+	for _, n := range r.StepNames {
+		s, ok := r.ByStep[n]
+		if !ok {
+			continue
+		}
+		errs := "none"
+		if s.Errors.Count > 0 {
+			errs = fmt.Sprintf("%s (%s): %s", Int(s.Errors.Count), Pct(s.Errors.Rate), counts(s.Errors.ByClass, " "))
+		}
+		p50, p95 := "—", "—"
+		if s.Requests > s.Errors.ByClass["refused"]+s.Errors.ByClass["reset"]+s.Errors.ByClass["dns"]+s.Errors.ByClass["other"] {
+			p50, p95 = Ms(s.Latency.P50), Ms(s.Latency.P95)
+		}
+		pad := width - len([]rune(n))
+		fmt.Fprintf(b, "  %s%s  %9s  %9s  %9s  %9s  %s\n", n, strings.Repeat(" ", pad), Int(s.Requests), Rate(s.RPS), p50, p95, errs)
+	}
 }
