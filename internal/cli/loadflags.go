@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -36,6 +37,7 @@ type loadFlags struct {
 	think       string
 	maxInflight int
 	checks      []string
+	base        string
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet, thresholdHelp string) {
@@ -53,6 +55,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, thresholdHelp string) {
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no summary; errors and failed thresholds still go to stderr")
 	fs.StringVar(&f.think, "think", "0", "closed model: pause between a response and the user's next request: D, or MIN-MAX for a uniform draw (e.g. 1s-3s)")
 	fs.IntVar(&f.maxInflight, "max-inflight", 10000, "open model: cap on requests in flight; arrivals beyond it wait and are counted late")
+	fs.StringVar(&f.base, "base", "", "scenario file: send its relative step URLs to this base URL instead of the file's base:, e.g. http://127.0.0.1:9090")
 	fs.StringArrayVar(&f.checks, "check", nil, "response check: status==200, status<400, body~TEXT, body!~TEXT; TEXT may use {{id}} {{user}} {{n}} (repeatable)")
 }
 
@@ -80,6 +83,9 @@ func (f *loadFlags) workload(arg string, stderr io.Writer) (*workload, error) {
 	}
 	if !strings.Contains(arg, "://") {
 		return f.fileWorkload(arg, checks, stderr)
+	}
+	if f.base != "" {
+		return nil, usagef("--base applies to a scenario file; with a URL, write the URL you mean")
 	}
 	var headers []scenario.Header
 	for _, line := range f.headers {
@@ -120,9 +126,18 @@ func (f *loadFlags) fileWorkload(path string, checks []scenario.Check, stderr io
 	if _, err := os.Stat(path); err != nil && !strings.ContainsAny(path, "/\\") && !strings.HasSuffix(path, ".yaml") && !strings.HasSuffix(path, ".yml") {
 		return nil, usagef("%q is neither a URL nor a scenario file: write the URL with its scheme, e.g. http://%s", path, path)
 	}
+	if f.base != "" {
+		u, err := url.Parse(f.base)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return nil, usagef("--base %q: want a base URL such as http://127.0.0.1:8080 (scheme, host, optional path)", f.base)
+		}
+	}
 	sc, err := scenario.LoadFile(path)
 	if err != nil {
 		return nil, scenarioError(stderr, path, err)
+	}
+	if f.base != "" {
+		sc.Base = f.base
 	}
 	opts := scenario.Options{}
 	for i := range checks {
@@ -153,7 +168,7 @@ func (w *workload) thresholds(flags []flagValue) ([]*expr.Expr, []runner.StepThr
 	var steps []runner.StepThreshold
 	var errs []error
 	names := w.plan.StepNames()
-	for _, s := range srcs {
+	for at, s := range srcs {
 		name, rest, isStep := scenario.SplitStepExpr(s.value)
 		src := s.value
 		if !isStep {
@@ -173,7 +188,7 @@ func (w *workload) thresholds(flags []flagValue) ([]*expr.Expr, []runner.StepThr
 			errs = append(errs, fmt.Errorf("--%s %q: no step is named %q (the steps: %s)", s.flag, src, name, strings.Join(names, ", ")))
 			continue
 		}
-		steps = append(steps, runner.StepThreshold{Src: strings.TrimSpace(src), Step: i, Expr: e})
+		steps = append(steps, runner.StepThreshold{Src: strings.TrimSpace(src), Step: i, Expr: e, At: at})
 	}
 	if len(errs) > 0 {
 		return nil, nil, asUsage(errors.Join(errs...))

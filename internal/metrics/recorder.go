@@ -48,10 +48,11 @@ type counts struct {
 	iterFails int64
 }
 
-// newCounts returns counts for a run of the given number of steps.
+// newCounts returns counts for a run of the given number of journey
+// steps (0 for a run of one URL).
 func newCounts(steps int) *counts {
 	c := &counts{lat: hist.New(), lag: hist.New()}
-	if steps > 1 {
+	if steps > 0 {
 		c.iterLat = hist.New()
 		c.steps = make([]*counts, steps)
 		for i := range c.steps {
@@ -182,8 +183,8 @@ type Recorder struct {
 
 // NewRecorder returns a Recorder with one shard per CPU and a timeline of
 // at most maxPoints points, for a run whose journeys have the given number
-// of steps: with more than one, each step is also counted on its own, and
-// so are iterations.
+// of steps: each step is also counted on its own, and so are iterations.
+// A run of one URL, whose iterations are its requests, passes 0.
 func NewRecorder(maxPoints, steps int) *Recorder {
 	n := runtime.GOMAXPROCS(0)
 	r := &Recorder{
@@ -200,8 +201,8 @@ func NewRecorder(maxPoints, steps int) *Recorder {
 }
 
 // RecordIteration counts one iteration that ended: completed (every step
-// succeeded, latency is the journey's) or failed. It is a no-op for a
-// one-step run, whose iterations are its requests.
+// succeeded, latency is the journey's) or failed. It is a no-op for a run
+// of one URL.
 func (r *Recorder) RecordIteration(worker int, latency time.Duration, failed bool) {
 	s := &r.shards[uint(worker)%uint(len(r.shards))]
 	s.mu.Lock()

@@ -10,7 +10,7 @@ import (
 )
 
 func TestRecorderCountsEverything(t *testing.T) {
-	r := metrics.NewRecorder(100, 1)
+	r := metrics.NewRecorder(100, 0)
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Add(1)

@@ -73,6 +73,9 @@ type StepThreshold struct {
 	Src  string // as written, with its "step.NAME." prefix
 	Step int    // index into Journeys.Steps
 	Expr *expr.Expr
+	// At is its place among all the thresholds as written: the result
+	// lists them in that order, the plain ones filling the other places.
+	At int
 }
 
 // Progress is a live view of a run, once per interval.
@@ -106,7 +109,11 @@ func Run(ctx context.Context, o Options) (*result.Result, error) {
 		return nil, err
 	}
 	defer c.Close()
-	rec := metrics.NewRecorder(MaxPoints, len(o.Journeys.Steps))
+	steps := 0
+	if o.Journeys.Journeys() {
+		steps = len(o.Journeys.Steps)
+	}
+	rec := metrics.NewRecorder(MaxPoints, steps)
 	reqs := o.Journeys.Requests()
 	eng, err := load.New(o.Plan, func(id int) load.Worker {
 		return load.Worker{Journey: o.Journeys.NewUser(id, c.RunID()), Sender: c.NewSender(id, reqs...)}
@@ -297,14 +304,7 @@ func assemble(o Options, rec *metrics.Recorder, st load.Stats, measured time.Dur
 		s.Protocols["HTTP/2"] = tot.HTTP2
 	}
 
-	r.Thresholds = Evaluate(o.Thresholds, tot, measured)
-	for _, st := range o.StepThresholds {
-		if st.Step < len(tot.Steps) {
-			t := Evaluate([]*expr.Expr{st.Expr}, tot.Steps[st.Step], measured)[0]
-			t.Expr = st.Src
-			r.Thresholds = append(r.Thresholds, t)
-		}
-	}
+	r.Thresholds = orderThresholds(Evaluate(o.Thresholds, tot, measured), o.StepThresholds, tot, measured)
 	if len(tot.Steps) > 0 {
 		r.StepNames = o.Journeys.StepNames()
 		r.ByStep = make(map[string]result.Summary, len(tot.Steps))
@@ -341,6 +341,37 @@ func assemble(o Options, rec *metrics.Recorder, st load.Stats, measured time.Dur
 		r.Histogram = h
 	}
 	return r
+}
+
+// orderThresholds evaluates the step thresholds and puts every threshold
+// in the order it was written.
+func orderThresholds(plain []result.Threshold, steps []StepThreshold, tot metrics.Totals, measured time.Duration) []result.Threshold {
+	if len(steps) == 0 {
+		return plain
+	}
+	out := make([]result.Threshold, len(plain)+len(steps))
+	placed := make([]bool, len(out))
+	for _, st := range steps {
+		sub := metrics.Totals{Latency: hist.New(), Lag: hist.New()}
+		if st.Step < len(tot.Steps) {
+			sub = tot.Steps[st.Step]
+		}
+		t := Evaluate([]*expr.Expr{st.Expr}, sub, measured)[0]
+		t.Expr = st.Src
+		at := min(max(st.At, 0), len(out)-1)
+		for placed[at] {
+			at = (at + 1) % len(out)
+		}
+		out[at], placed[at] = t, true
+	}
+	i := 0
+	for at := range out {
+		if !placed[at] {
+			out[at] = plain[i]
+			i++
+		}
+	}
+	return out
 }
 
 // SummaryOf gives the figures of totals measured over elapsed: requests,

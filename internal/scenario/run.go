@@ -29,6 +29,7 @@ type Plan struct {
 	fixed []fixedSlot // vars
 	feeds []*feed
 	jar   bool
+	file  bool
 }
 
 // PlanStep is one step ready to run.
@@ -107,7 +108,7 @@ type Options struct {
 
 // Compile builds the plan of a validated scenario.
 func Compile(s *Scenario, o Options) (*Plan, error) {
-	p := &Plan{jar: s.Cookies}
+	p := &Plan{jar: s.Cookies, file: s.File != ""}
 	names := map[string]int{}
 	slot := func(name string) int {
 		if k, ok := names[name]; ok {
@@ -226,6 +227,11 @@ func compileStep(s *Scenario, st *Step, names tmpl.Names, o Options) (*PlanStep,
 	ps.Request = r
 	return ps, nil
 }
+
+// Journeys reports whether the plan came from a scenario file: its
+// results are counted by step and by iteration. A URL run's are not: its
+// one step is the run, and its iterations are its requests.
+func (p *Plan) Journeys() bool { return p.file }
 
 // Requests returns every step's request.
 func (p *Plan) Requests() []*client.Request {
