@@ -39,7 +39,9 @@ func (j *jar) update(lines []byte) {
 
 // expired reports whether cookie attributes delete the cookie.
 func expired(attrs []byte) bool {
-	for _, a := range bytes.Split(attrs, []byte(";")) {
+	for len(attrs) > 0 {
+		var a []byte
+		a, attrs, _ = bytes.Cut(attrs, []byte(";"))
 		k, v, _ := bytes.Cut(bytes.TrimSpace(a), []byte("="))
 		if strings.EqualFold(string(k), "max-age") {
 			if n, err := strconv.Atoi(string(v)); err == nil && n <= 0 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -385,7 +386,7 @@ func (u *User) holds(pc planCheck, res client.Result) bool {
 		u.scratch = pc.text.Render(u.scratch[:0], &u.vals)
 		return bytes.Contains(res.Body, u.scratch) == (c.Op == "~")
 	case CheckJSON:
-		v := gjson.GetBytes(res.Body, c.Path)
+		v := gjson.Get(view(res.Body), c.Path)
 		if c.Op == "" {
 			return v.Exists() && v.Type != gjson.Null && !(v.Type == gjson.False)
 		}
@@ -482,7 +483,7 @@ func (u *User) extract(st *PlanStep, res client.Result) bool {
 		dst := u.vals.Slots[pe.slot][:0]
 		switch pe.e.Kind {
 		case FromJSON:
-			v := gjson.GetBytes(res.Body, pe.e.Expr)
+			v := gjson.Get(view(res.Body), pe.e.Expr)
 			if !v.Exists() {
 				return false
 			}
@@ -508,6 +509,10 @@ func (u *User) extract(st *PlanStep, res client.Result) bool {
 	}
 	return true
 }
+
+// view reads b as a string without copying it: gjson's results then point
+// into the response, and are copied out before the sender reuses it.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // headerValue finds a header in "Name: value\r\n" lines.
 func headerValue(lines []byte, name string) ([]byte, bool) {
