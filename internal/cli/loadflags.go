@@ -66,7 +66,11 @@ func (f *loadFlags) request(rawURL string) (*client.Request, error) {
 		if !ok || name == "" || strings.ContainsAny(name, " \t") {
 			return nil, usagef("--header %q: want 'Name: value'", line)
 		}
-		h.Add(name, strings.TrimSpace(value))
+		value = strings.TrimSpace(value)
+		if err := client.CheckHeader(name, value); err != nil {
+			return nil, usagef("--header: %v", err) // the value is not shown: it may be a secret
+		}
+		h.Add(name, value)
 	}
 	var body []byte
 	if strings.HasPrefix(f.body, "@") {

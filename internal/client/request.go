@@ -13,13 +13,16 @@ import (
 // ({{id}}, {{user}}, {{n}}); see vars.
 type Request struct {
 	Method string
-	URL    *url.URL // the URL as parsed, variables rendered with sample values
+	// URL is the URL as parsed, variables rendered with sample values, the
+	// request-URI percent-encoded where it must be, and the password of
+	// any userinfo replaced by "xxxxx" (userinfo is sent as Basic auth).
+	URL    *url.URL
 	Header http.Header
 	Body   []byte
 	// Checks are applied to every response; see Check.
 	Checks []*Check
 
-	raw       string // the URL as given
+	raw       string // the URL as given (password included)
 	uri       tmpl   // request-URI (path?query) template
 	headers   []headerTmpl
 	body      tmpl
@@ -44,13 +47,14 @@ func NewRequest(method, rawURL string, header http.Header, body []byte, checks .
 	if !strings.Contains(rawURL, "://") {
 		return nil, fmt.Errorf("URL %q has no scheme: write http://%s", rawURL, rawURL)
 	}
+	shown := RedactURL(rawURL) // the URL as errors may show it
 	scheme, rest, _ := strings.Cut(rawURL, "://")
 	host, uri := rest, "/"
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
 		host, uri = rest[:i], rest[i:]
 	}
 	if strings.Contains(scheme+host, "{{") {
-		return nil, fmt.Errorf("URL %q: template variables may appear in the path and query, not in the scheme or host", rawURL)
+		return nil, fmt.Errorf("URL %q: template variables may appear in the path and query, not in the scheme or host", shown)
 	}
 	if strings.HasPrefix(uri, "?") {
 		uri = "/" + uri
@@ -58,6 +62,7 @@ func NewRequest(method, rawURL string, header http.Header, body []byte, checks .
 	if i := strings.IndexByte(uri, '#'); i >= 0 {
 		uri = uri[:i] // fragments are never sent
 	}
+	uri = EscapeRequestURI(uri)
 	uriT, err := compile([]byte(uri), "URL")
 	if err != nil {
 		return nil, err
@@ -65,19 +70,21 @@ func NewRequest(method, rawURL string, header http.Header, body []byte, checks .
 	sample := string(uriT.appendTo(nil, &vars{run: "r", user: 0, n: 1}))
 	u, err := url.Parse(scheme + "://" + host + sample)
 	if err != nil {
-		return nil, fmt.Errorf("invalid URL %q: %v", rawURL, errors.Unwrap(err))
+		return nil, fmt.Errorf("invalid URL %q: %v", shown, errors.Unwrap(err))
 	}
 	switch u.Scheme {
 	case "http", "https":
 	default:
-		return nil, fmt.Errorf("URL %q: unsupported scheme %q (want http or https)", rawURL, u.Scheme)
+		return nil, fmt.Errorf("URL %q: unsupported scheme %q (want http or https)", shown, u.Scheme)
 	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("URL %q has no host", rawURL)
+	if err := checkAuthority(u, shown); err != nil {
+		return nil, err
 	}
+	header = header.Clone()
 	if header == nil {
 		header = http.Header{}
 	}
+	takeUserinfo(u, header)
 	r := &Request{Method: method, URL: u, Header: header, Body: body, Checks: checks, raw: rawURL, uri: uriT}
 	r.templated = !uriT.static()
 	for name, values := range header {
@@ -85,6 +92,9 @@ func NewRequest(method, rawURL string, header http.Header, body []byte, checks .
 			return nil, fmt.Errorf("header %q: template variables may appear in header values, not names", name)
 		}
 		for _, v := range values {
+			if err := CheckHeader(name, v); err != nil {
+				return nil, err
+			}
 			t, err := compile([]byte(v), fmt.Sprintf("header %q", name))
 			if err != nil {
 				return nil, err

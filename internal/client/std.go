@@ -33,6 +33,7 @@ func (c *Client) prepare(r *Request, rawURL string, h http.Header, body []byte) 
 		// but in the query, which url.Parse accepts as is.
 		req, _ = http.NewRequest(r.Method, r.URL.String(), nil)
 	}
+	req.URL.User = nil // sent as Basic auth (see takeUserinfo), never in the URL
 	req.Header = h
 	if host := h.Get("Host"); host != "" {
 		req.Host = host
