@@ -131,3 +131,36 @@ func TestSecretsAreNeverShown(t *testing.T) {
 		}
 	}
 }
+
+func TestRangesAreRefused(t *testing.T) {
+	a := newAcceptCounter(t)
+	u := a.url("/")
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"run", "-n", "0", u}, "--requests must be at least 1"},
+		{[]string{"run", "-u", "100000000", u}, "--users must be from 1 to"},
+		{[]string{"run", "http://127.0.0.1:99999/"}, "port 99999 is out of range"},
+		{[]string{"run", "http://alice:pw@/"}, "has no host"},
+		{[]string{"run", "http://alice:pw@:8080/"}, "has no host"},
+		{[]string{"find", "--max", "Inf", u}, "--min and --max must be numbers"},
+		{[]string{"find", "--min", "NaN", u}, "--min and --max must be numbers"},
+		{[]string{"find", "--precision", "NaN", u}, "--precision"},
+		{[]string{"find", "-u", "0", u}, "-u/--users"},
+		{[]string{"find", "-u", "5000000", u}, "-u/--users"},
+		{[]string{"find", "--max", "1e300", u}, "--max counts users"},
+		{[]string{"find", "-r", "-5", u}, "-r/--rate"},
+		{[]string{"find", "-r", "NaN", u}, "-r/--rate"},
+		{[]string{"find", "--probe", "prom=" + u, "--probe-metric", "bad{", u}, `surge: --probe-metric "bad{"`},
+	} {
+		o := surge(t, tc.args...)
+		oneUsageLine(t, tc.args, o, tc.msg)
+		if strings.Contains(o.stderr, "----") {
+			t.Errorf("surge %q: %q", tc.args, o.stderr)
+		}
+	}
+	if n := a.n.Load(); n != 0 {
+		t.Fatalf("bad input opened %d connections, want 0", n)
+	}
+}

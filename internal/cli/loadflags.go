@@ -86,7 +86,7 @@ func (f *loadFlags) request(rawURL string) (*client.Request, error) {
 	for _, src := range f.checks {
 		c, err := client.ParseCheck(src)
 		if err != nil {
-			return nil, usagef("--%v", err)
+			return nil, dashed(err)
 		}
 		checks = append(checks, c)
 	}
@@ -182,8 +182,8 @@ func (m *modelFlags) plan(fs *pflag.FlagSet, lf *loadFlags) (load.Plan, error) {
 		p.Arrivals = load.ConstantRate{Rate: m.rate, Ramp: m.ramp}
 		p.MaxInflight = lf.maxInflight
 	default:
-		if m.users < 1 {
-			return p, usagef("--users must be at least 1, got %d", m.users)
+		if m.users < 1 || m.users > maxUsers {
+			return p, usagef("--users must be from 1 to %d, got %d", maxUsers, m.users)
 		}
 		p.Users = load.RampUsers{N: m.users, Ramp: m.ramp}
 		lo, hi, err := lf.thinkRange()

@@ -70,6 +70,9 @@ func newRunCmd(env Env) *cobra.Command {
 
 func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 	fs := cmd.Flags()
+	if fs.Changed("requests") && o.requests == 0 {
+		return usagef("--requests must be at least 1 (leave -n out for no cap: the run then lasts --duration)")
+	}
 	if fs.Changed("requests") && !fs.Changed("duration") {
 		o.duration = time.Hour
 	}
