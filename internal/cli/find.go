@@ -195,6 +195,13 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string) (*findSpec, error) 
 	if sp.req, err = o.request(target); err != nil {
 		return nil, err
 	}
+	users := int(o.max)
+	if o.model == "rate" {
+		users = 0
+	}
+	if err := fitInflight(users, &o.maxInflight, fs.Changed("max-inflight")); err != nil {
+		return nil, err
+	}
 	conns := int(o.max)
 	if o.model == "rate" {
 		conns = min(o.maxInflight, 1024)

@@ -84,9 +84,16 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 	if err != nil {
 		return err
 	}
+	users := o.users
+	if plan.Arrivals != nil {
+		users = 0
+	}
+	if err := fitInflight(users, &plan.MaxInflight, fs.Changed("max-inflight")); err != nil {
+		return err
+	}
 	conns := o.users
 	if plan.Arrivals != nil {
-		conns = min(o.maxInflight, 1024)
+		conns = min(plan.MaxInflight, 1024)
 	}
 	ccfg, err := o.clientConfig(conns)
 	if err != nil {

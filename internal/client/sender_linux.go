@@ -33,6 +33,9 @@ type h1Sender struct {
 	wasReused  bool   // ... before the exchange under way
 	retried    bool
 	state      sendState
+	began      time.Time // when the exchange under way started
+	dialFails  int       // connects failed in a row
+	notBefore  time.Time // no connect before: see dialBackoff
 	deadline   time.Time // of the connect or the exchange: see loop.first
 	prev, next *h1Sender
 	p          h1Parser
@@ -97,6 +100,7 @@ func (s *h1Sender) start(ctx context.Context, done func(Result)) {
 	s.v.n++
 	s.wire = s.w.next(&s.v)
 	s.retried = false
+	s.began = time.Now()
 	s.begin()
 }
 

@@ -3,8 +3,11 @@ package client
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
+	"time"
 )
 
 // stdWorker sends through net/http's Transport: TLS, HTTP/2, h2c.
@@ -15,6 +18,9 @@ type stdWorker struct {
 	v       vars
 	body    capped
 	scratch []byte
+
+	dialFails int       // dials failed in a row
+	notBefore time.Time // no request before: see dialBackoff
 }
 
 func (c *Client) newStdWorker(r *Request, worker int) *stdWorker {
@@ -63,6 +69,15 @@ func headerValues(r *Request, v *vars) http.Header {
 
 // Do implements Sender.
 func (w *stdWorker) Do(ctx context.Context) Result {
+	if d := time.Until(w.notBefore); d > 0 { // the last dial failed: back off
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return Result{Class: Canceled}
+		}
+	}
 	w.v.n++
 	req := w.req
 	if req == nil {
@@ -77,8 +92,13 @@ func (w *stdWorker) Do(ctx context.Context) Result {
 	}
 	resp, err := w.c.tr.RoundTrip(r)
 	if err != nil {
+		if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
+			w.dialFails++
+			w.notBefore = time.Now().Add(dialBackoff(w.dialFails))
+		}
 		return Result{Class: classify(err, ctx.Err() != nil)}
 	}
+	w.dialFails = 0
 	var sink io.Writer = io.Discard
 	if w.r.needsBody {
 		w.body.buf = w.body.buf[:0]
