@@ -216,7 +216,7 @@ func TestBadInputSendsNothing(t *testing.T) {
 		msg  string // expected in the one-line error
 	}{
 		{"bad users", []string{"run", "-u", "abc", url}, `invalid argument "abc" for "-u, --users"`},
-		{"zero users", []string{"run", "-u", "0", url}, "--users must be at least 1"},
+		{"zero users", []string{"run", "-u", "0", url}, "--users must be from 1 to"},
 		{"both models", []string{"run", "-u", "5", "-r", "10", url}, "exclude each other"},
 		{"bad rate", []string{"run", "-r", "-5", url}, "--rate must be a positive number"},
 		{"bad duration", []string{"run", "-d", "forever", url}, `invalid argument "forever" for "-d, --duration"`},

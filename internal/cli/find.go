@@ -114,6 +114,16 @@ type findSpec struct {
 func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (*findSpec, error) {
 	sp := &findSpec{}
 	switch {
+	case fs.Changed("users") && (o.users < 1 || o.users > maxUsers):
+		return nil, usagef("-u/--users is the most users searched: from 1 to %d, got %d", maxUsers, o.users)
+	case fs.Changed("rate") && (o.rate <= 0 || !finite(o.rate)):
+		return nil, usagef("-r/--rate is the highest rate searched: a positive number of requests per second, got %g", o.rate)
+	case !finite(o.min) || !finite(o.max):
+		return nil, usagef("--min and --max must be numbers, got %g and %g", o.min, o.max)
+	case !finite(o.precision):
+		return nil, usagef("--precision must be between 0 and 0.5, got %g", o.precision)
+	}
+	switch {
 	case fs.Changed("users") && fs.Changed("rate"):
 		return nil, usagef("-u/--users (closed model) and -r/--rate (open model) exclude each other: pick one")
 	case fs.Changed("users"):
@@ -143,6 +153,9 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (
 		}
 		if o.min != math.Trunc(o.min) || o.max != math.Trunc(o.max) {
 			return nil, usagef("--min and --max count users in the closed model: whole numbers, got %g and %g", o.min, o.max)
+		}
+		if o.max > maxUsers {
+			return nil, usagef("--max counts users in the closed model: at most %d, got %g", maxUsers, o.max)
 		}
 	case "rate":
 		if !fs.Changed("min") {
@@ -182,6 +195,13 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (
 	if sp.job, err = o.workload(target, stderr); err != nil {
 		return nil, err
 	}
+	users := int(o.max)
+	if o.model == "rate" {
+		users = 0
+	}
+	if err := fitInflight(users, &o.maxInflight, fs.Changed("max-inflight")); err != nil {
+		return nil, err
+	}
 	conns := int(o.max)
 	if o.model == "rate" {
 		conns = min(o.maxInflight, 1024)
@@ -202,7 +222,7 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (
 	for _, spec := range o.probes {
 		p, err := probe.Parse(spec, o.probeMetrics)
 		if err != nil {
-			return nil, usagef("--%v", err)
+			return nil, dashed(err)
 		}
 		sp.probes = append(sp.probes, p)
 	}

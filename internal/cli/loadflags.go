@@ -77,7 +77,7 @@ func (f *loadFlags) workload(arg string, stderr io.Writer) (*workload, error) {
 	for _, src := range f.checks {
 		c, err := scenario.ParseCheck(src)
 		if err != nil {
-			return nil, usagef("--%v", err)
+			return nil, dashed(err)
 		}
 		checks = append(checks, c)
 	}
@@ -94,7 +94,11 @@ func (f *loadFlags) workload(arg string, stderr io.Writer) (*workload, error) {
 		if !ok || name == "" || strings.ContainsAny(name, " \t") {
 			return nil, usagef("--header %q: want 'Name: value'", line)
 		}
-		headers = append(headers, scenario.Header{Name: name, Value: strings.TrimSpace(value)})
+		value = strings.TrimSpace(value)
+		if err := client.CheckHeader(name, value); err != nil {
+			return nil, usagef("--header: %v", err) // the value is not shown: it may be a secret
+		}
+		headers = append(headers, scenario.Header{Name: name, Value: value})
 	}
 	var body string
 	if strings.HasPrefix(f.body, "@") {
@@ -110,7 +114,7 @@ func (f *loadFlags) workload(arg string, stderr io.Writer) (*workload, error) {
 	if err != nil {
 		return nil, asUsage(unwrapStep(err))
 	}
-	return &workload{plan: plan, target: arg, method: plan.Steps[0].Request.Method, checks: len(checks) > 0}, nil
+	return &workload{plan: plan, target: client.RedactURL(arg), method: plan.Steps[0].Request.Method, checks: len(checks) > 0}, nil
 }
 
 // fileWorkload loads a scenario file; --check flags apply to every step.
@@ -395,8 +399,8 @@ func (m *modelFlags) plan(fs *pflag.FlagSet, lf *loadFlags, file *scenario.Load)
 		p.Arrivals = load.ConstantRate{Rate: m.rate, Ramp: m.ramp}
 		p.MaxInflight = lf.maxInflight
 	default:
-		if m.users < 1 {
-			return p, usagef("--users must be at least 1, got %d", m.users)
+		if m.users < 1 || m.users > maxUsers {
+			return p, usagef("--users must be from 1 to %d, got %d", maxUsers, m.users)
 		}
 		p.Users = load.RampUsers{N: m.users, Ramp: m.ramp}
 		lo, hi, err := think()

@@ -72,6 +72,9 @@ func newRunCmd(env Env) *cobra.Command {
 
 func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 	fs := cmd.Flags()
+	if fs.Changed("requests") && o.requests == 0 {
+		return usagef("--requests must be at least 1 (leave -n out for no cap: the run then lasts --duration)")
+	}
 	if fs.Changed("requests") && !fs.Changed("duration") {
 		o.duration = time.Hour
 	}
@@ -87,9 +90,16 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 	if err != nil {
 		return err
 	}
+	users := o.users
+	if plan.Arrivals != nil {
+		users = 0
+	}
+	if err := fitInflight(users, &plan.MaxInflight, fs.Changed("max-inflight")); err != nil {
+		return err
+	}
 	conns := o.users
 	if plan.Arrivals != nil {
-		conns = min(o.maxInflight, 1024)
+		conns = min(plan.MaxInflight, 1024)
 	}
 	ccfg, err := o.clientConfig(conns)
 	if err != nil {

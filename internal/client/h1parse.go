@@ -11,8 +11,19 @@ import (
 // ErrMalformed marks a response that is not valid HTTP/1.x.
 var ErrMalformed = errors.New("malformed HTTP response")
 
-// maxHeadBytes bounds the size of a response head.
-const maxHeadBytes = 1 << 20
+// maxHeadBytes bounds the size of a response head, and maxHeadLine the
+// size of one line of it: a head that never ends (one endless header or
+// status line) fails as a protocol error once it passes them, instead of
+// making every connection buffer it. Common servers refuse request heads
+// past 8 to 64 KiB; responses this large are not real.
+const (
+	maxHeadBytes = 64 << 10
+	maxHeadLine  = 16 << 10
+)
+
+// maxInterim bounds the interim (1xx) responses before the real one, as
+// net/http does: a server sending them for ever is broken.
+const maxInterim = 5
 
 // h1Response is what the parser learns about one response.
 type h1Response struct {
@@ -67,6 +78,7 @@ type h1Parser struct {
 	total   int    // bytes of the head so far
 	left    int64  // bytes left of the body or of the current chunk
 	seen    bool   // a byte of the response has arrived
+	interim int    // 1xx responses read
 	partial []byte // a line cut by the end of a piece
 }
 
@@ -152,7 +164,7 @@ func (p *h1Parser) write(b []byte) {
 func (p *h1Parser) line(b []byte) (line []byte, n int, err error) {
 	limit := maxChunkLine
 	if p.state == sStatus || p.state == sHeader || p.state == sTrailer {
-		limit = maxHeadBytes
+		limit = maxHeadLine
 	}
 	i := bytes.IndexByte(b, '\n')
 	if i < 0 {
@@ -175,10 +187,11 @@ func (p *h1Parser) line(b []byte) (line []byte, n int, err error) {
 }
 
 func (p *h1Parser) tooLong() error {
+	p.partial = nil // the connection is done for: let its buffer go
 	if p.state == sChunkSize || p.state == sChunkEnd {
 		return fmt.Errorf("%w: chunk header too long", ErrMalformed)
 	}
-	return fmt.Errorf("%w: response head larger than %d bytes", ErrMalformed, maxHeadBytes)
+	return fmt.Errorf("%w: response head line longer than %d bytes", ErrMalformed, maxHeadLine)
 }
 
 // onLine handles one complete line, LF included.
@@ -324,6 +337,9 @@ func (p *h1Parser) endHead() error {
 	if code >= 100 && code < 200 {
 		if code == 101 {
 			return fmt.Errorf("%w: unexpected 101 Switching Protocols", ErrMalformed)
+		}
+		if p.interim++; p.interim > maxInterim {
+			return fmt.Errorf("%w: more than %d interim (1xx) responses", ErrMalformed, maxInterim)
 		}
 		p.state = sStatus // 100 Continue, 103 Early Hints: the real answer follows
 		return nil

@@ -46,6 +46,7 @@ type loop struct {
 	connects      int
 	maxConnecting int
 	waiting       fifo
+	backoff       sleepers // senders waiting to connect again after a failure
 
 	mu       sync.Mutex
 	inbox    []loopMsg
@@ -181,10 +182,21 @@ func (l *loop) run() {
 // waitMillis is how long epoll_wait may sleep: until the first deadline,
 // rounded up, or for ever when nothing is on the wire.
 func (l *loop) waitMillis() int {
-	if l.first == nil {
+	var next time.Time
+	switch {
+	case l.first != nil && l.backoff.len() > 0:
+		next = l.first.deadline
+		if w := l.backoff.peek().notBefore; w.Before(next) {
+			next = w
+		}
+	case l.first != nil:
+		next = l.first.deadline
+	case l.backoff.len() > 0:
+		next = l.backoff.peek().notBefore
+	default:
 		return -1
 	}
-	d := time.Until(l.first.deadline)
+	d := time.Until(next)
 	if d <= 0 {
 		return 0
 	}
@@ -196,6 +208,9 @@ func (l *loop) waitMillis() int {
 func (l *loop) expire(now time.Time, all bool) {
 	for l.first != nil && (all || !now.Before(l.first.deadline)) {
 		l.first.fail(Timeout)
+	}
+	for l.backoff.len() > 0 && !now.Before(l.backoff.peek().notBefore) {
+		l.connect(l.backoff.pop())
 	}
 }
 
@@ -252,6 +267,9 @@ func (l *loop) handle(m *loopMsg) {
 			s := l.waiting.pop()
 			s.finish(Result{Class: Canceled})
 		}
+		for l.backoff.len() > 0 {
+			l.backoff.pop().finish(Result{Class: Canceled})
+		}
 	}
 }
 
@@ -263,12 +281,29 @@ func (l *loop) connect(s *h1Sender) {
 		s.finish(Result{Class: Canceled})
 		return
 	}
+	if time.Now().Before(s.notBefore) { // the last connect failed: back off
+		l.backoff.push(s)
+		return
+	}
 	if l.connects >= l.maxConnecting {
 		l.waiting.push(s)
 		return
 	}
 	s.c.conns.dials.Add(1)
 	fd, err := unix.Socket(s.to.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	if err != nil && localExhaustion(err) {
+		// Out of descriptors: nothing reached the target. The request
+		// waits and tries again (backing off) until its timeout.
+		s.c.conns.dialErrors.Add(1)
+		s.dialFails++
+		s.notBefore = time.Now().Add(dialBackoff(s.dialFails))
+		if s.notBefore.Sub(s.began) > s.c.cfg.Timeout {
+			s.finish(Result{Class: classify(err, false)})
+			return
+		}
+		l.backoff.push(s)
+		return
+	}
 	if err == nil {
 		// Requests are written whole: no reason to wait for more.
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
@@ -308,6 +343,7 @@ func (l *loop) connectDone(s *h1Sender) {
 	s.state = idle
 	l.connectEnded()
 	s.reused = false
+	s.dialFails = 0
 	s.send()
 }
 
@@ -327,6 +363,8 @@ func (l *loop) connectFailed(s *h1Sender, class Class, err error) {
 		class = Canceled // surge gave up on it: not the target's failure
 	} else {
 		s.c.conns.dialErrors.Add(1)
+		s.dialFails++
+		s.notBefore = time.Now().Add(dialBackoff(s.dialFails))
 	}
 	s.finish(Result{Class: class})
 }
@@ -454,5 +492,50 @@ func (q *fifo) pop() *h1Sender {
 	s := q.items[q.head]
 	q.items[q.head] = nil
 	q.head++
+	return s
+}
+
+// sleepers is a min-heap of senders by notBefore: those backing off after
+// a failed connect.
+type sleepers struct{ items []*h1Sender }
+
+func (h *sleepers) len() int           { return len(h.items) }
+func (h *sleepers) peek() *h1Sender    { return h.items[0] }
+func (h *sleepers) less(i, j int) bool { return h.items[i].notBefore.Before(h.items[j].notBefore) }
+
+func (h *sleepers) swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
+
+func (h *sleepers) push(s *h1Sender) {
+	h.items = append(h.items, s)
+	for i := len(h.items) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h.swap(i, p)
+		i = p
+	}
+}
+
+func (h *sleepers) pop() *h1Sender {
+	s := h.items[0]
+	last := len(h.items) - 1
+	h.swap(0, last)
+	h.items[last] = nil
+	h.items = h.items[:last]
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= len(h.items) {
+			break
+		}
+		if c+1 < len(h.items) && h.less(c+1, c) {
+			c++
+		}
+		if !h.less(c, i) {
+			break
+		}
+		h.swap(i, c)
+		i = c
+	}
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,7 +18,10 @@ import (
 // template variables (see package tmpl), rendered for every exchange.
 type Request struct {
 	Method string
-	URL    *url.URL // the URL as parsed, variables rendered with sample values
+	// URL is the URL as parsed, variables rendered with sample values, the
+	// request-URI percent-encoded where it must be, and the password of
+	// any userinfo replaced by "xxxxx" (userinfo is sent as Basic auth).
+	URL    *url.URL
 	Header http.Header
 	Body   []byte // the body as given, variables unrendered
 	// Timeout bounds this request; 0 means the Client's.
@@ -84,13 +88,14 @@ func Build(s Spec) (*Request, error) {
 	if !strings.Contains(rawURL, "://") {
 		return nil, fmt.Errorf("URL %q has no scheme: write http://%s", rawURL, rawURL)
 	}
+	shown := RedactURL(rawURL) // the URL as errors may show it
 	scheme, rest, _ := strings.Cut(rawURL, "://")
 	host, uri := rest, "/"
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
 		host, uri = rest[:i], rest[i:]
 	}
 	if strings.Contains(scheme+host, "{{") {
-		return nil, fmt.Errorf("URL %q: template variables may appear in the path and query, not in the scheme or host", rawURL)
+		return nil, fmt.Errorf("URL %q: template variables may appear in the path and query, not in the scheme or host", shown)
 	}
 	if strings.HasPrefix(uri, "?") {
 		uri = "/" + uri
@@ -98,6 +103,7 @@ func Build(s Spec) (*Request, error) {
 	if i := strings.IndexByte(uri, '#'); i >= 0 {
 		uri = uri[:i] // fragments are never sent
 	}
+	uri = EscapeRequestURI(uri)
 	uriT, err := tmpl.Compile(uri, s.Names, tmpl.URL)
 	if err != nil {
 		return nil, fmt.Errorf("URL: %w", err)
@@ -105,15 +111,15 @@ func Build(s Spec) (*Request, error) {
 	sample := uriT.String(&tmpl.Values{Run: "r", N: 1})
 	u, err := url.Parse(scheme + "://" + host + sample)
 	if err != nil {
-		return nil, fmt.Errorf("invalid URL %q: %v", rawURL, errors.Unwrap(err))
+		return nil, fmt.Errorf("invalid URL %q: %v", shown, errors.Unwrap(err))
 	}
 	switch u.Scheme {
 	case "http", "https":
 	default:
-		return nil, fmt.Errorf("URL %q: unsupported scheme %q (want http or https)", rawURL, u.Scheme)
+		return nil, fmt.Errorf("URL %q: unsupported scheme %q (want http or https)", shown, u.Scheme)
 	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("URL %q has no host", rawURL)
+	if err := checkAuthority(u, shown); err != nil {
+		return nil, err
 	}
 	r := &Request{Method: method, URL: u, Header: http.Header{}, Body: []byte(s.Body), Timeout: s.Timeout,
 		KeepBody: s.KeepBody, KeepHeaders: s.KeepHeaders, uri: uriT, addr: addrOf(u)}
@@ -121,9 +127,16 @@ func Build(s Spec) (*Request, error) {
 		r.Body = nil
 	}
 	r.templated = !uriT.Static()
-	for _, f := range s.Header {
+	fields := s.Header
+	if auth := basicAuth(u, fields); auth != "" {
+		fields = append(slices.Clip(fields), Field{"Authorization", auth})
+	}
+	for _, f := range fields {
 		if strings.Contains(f.Name, "{{") {
 			return nil, fmt.Errorf("header %q: template variables may appear in header values, not names", f.Name)
+		}
+		if err := CheckHeader(f.Name, f.Value); err != nil {
+			return nil, err
 		}
 		t, err := tmpl.Compile(f.Value, s.Names, tmpl.Header)
 		if err != nil {

@@ -35,6 +35,9 @@ type h1Sender struct {
 	retried    bool
 	state      sendState
 	timeout    time.Duration // of the exchange under way
+	began      time.Time     // when the exchange under way started
+	dialFails  int           // connects failed in a row
+	notBefore  time.Time     // no connect before: see dialBackoff
 	deadline   time.Time     // of the connect or the exchange: see loop.first
 	prev, next *h1Sender
 	p          h1Parser
@@ -103,6 +106,7 @@ func (s *h1Sender) start(ctx context.Context, x *Exchange, done func(Result)) {
 	}
 	s.wire, s.buf, s.bodyBuf = s.f.render(x, s.buf, s.bodyBuf)
 	s.retried = false
+	s.began = time.Now()
 	s.begin()
 }
 

@@ -3,8 +3,11 @@ package client
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/surgeload/surge/internal/tmpl"
 )
@@ -17,6 +20,9 @@ type stdWorker struct {
 	body    capped
 	hdr     []byte
 	scratch []byte
+
+	dialFails int       // dials failed in a row
+	notBefore time.Time // no request before: see dialBackoff
 }
 
 func (c *Client) newStdWorker() *stdWorker {
@@ -31,6 +37,7 @@ func (c *Client) prepare(r *Request, rawURL string, h http.Header, body []byte) 
 		// but in the query, which url.Parse accepts as is.
 		req, _ = http.NewRequest(r.Method, r.URL.String(), nil)
 	}
+	req.URL.User = nil // sent as Basic auth (see takeUserinfo), never in the URL
 	req.Header = h
 	if host := h.Get("Host"); host != "" {
 		req.Host = host
@@ -74,6 +81,15 @@ func (w *stdWorker) request(x *Exchange) *http.Request {
 
 // Do implements Sender.
 func (w *stdWorker) Do(ctx context.Context, x *Exchange) Result {
+	if d := time.Until(w.notBefore); d > 0 { // the last dial failed: back off
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return Result{Class: Canceled}
+		}
+	}
 	req := w.request(x)
 	timeout := x.Req.Timeout
 	if timeout <= 0 {
@@ -87,8 +103,13 @@ func (w *stdWorker) Do(ctx context.Context, x *Exchange) Result {
 	}
 	resp, err := w.c.tr.RoundTrip(r)
 	if err != nil {
+		if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
+			w.dialFails++
+			w.notBefore = time.Now().Add(dialBackoff(w.dialFails))
+		}
 		return Result{Class: classify(err, ctx.Err() != nil)}
 	}
+	w.dialFails = 0
 	var sink io.Writer = io.Discard
 	if x.Req.KeepBody {
 		w.body.buf = w.body.buf[:0]

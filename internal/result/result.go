@@ -77,6 +77,7 @@ type Summary struct {
 	// (after the grace period, or at Ctrl-C): neither successes nor errors.
 	Unfinished  int64            `json:"unfinished"`
 	Connections int64            `json:"connections"` // connections opened
+	DialErrors  int64            `json:"dial_errors"` // connects that failed (refused, timed out, out of descriptors)
 	Protocols   map[string]int64 `json:"protocols"`   // responses by HTTP version
 }
 

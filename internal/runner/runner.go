@@ -295,7 +295,8 @@ func assemble(o Options, rec *metrics.Recorder, st load.Stats, measured time.Dur
 	s.Sent = int64(st.Sent)
 	s.Dropped = int64(st.Dropped)
 	s.Unfinished = tot.Canceled
-	s.Connections = conns.Dials
+	s.Connections = conns.Dials - conns.DialErrors
+	s.DialErrors = conns.DialErrors
 	s.Protocols = map[string]int64{}
 	if tot.HTTP1 > 0 {
 		s.Protocols["HTTP/1.1"] = tot.HTTP1
