@@ -135,7 +135,9 @@ type Engine struct {
 	workers []*workerState
 	// Closed-model users whose requests run on the client's event loops:
 	// parked are those above the current target.
-	async   []*asyncUser
+	async []*asyncUser
+	// Open-model workers on the event loops.
+	opens   []*openSender
 	parked  []*asyncUser
 	changed chan struct{} // closed and replaced when target changes
 	target  atomic.Int64  // closed model: users wanted now
@@ -195,6 +197,8 @@ func (e *Engine) Run(ctx context.Context) Stats {
 			// way, go on until the end of the run.
 			<-e.stop
 		}
+		e.halt()
+		e.endPausedOpen()
 	}
 	e.halt()
 
@@ -432,7 +436,7 @@ type asyncUser struct {
 	x     *client.Exchange // the next step's, nil at the end of the iteration
 	cur   int              // the step of x
 	think *time.Timer      // between iterations; nil without think time
-	wait  *time.Timer      // between steps
+	wait  *time.Timer      // between steps (stopped until used)
 	done  func(client.Result)
 	ended bool // under e.mu, for endWaitingUsers
 }
@@ -444,6 +448,8 @@ func (e *Engine) newAsyncUser(ctx context.Context, index, id int, st *workerStat
 		u.think = time.AfterFunc(time.Hour, u.iterate)
 		u.think.Stop()
 	}
+	u.wait = time.AfterFunc(time.Hour, u.step)
+	u.wait.Stop()
 	e.mu.Lock()
 	e.async = append(e.async, u)
 	e.mu.Unlock()
@@ -519,9 +525,6 @@ func (u *asyncUser) finished(res client.Result) {
 		e.sink.RecordIteration(u.id, t1.Sub(u.it0), u.j.Failed())
 	}
 	if wait > 0 {
-		if u.wait == nil {
-			u.wait = time.AfterFunc(time.Hour, u.step)
-		}
 		u.sleep(u.wait, wait)
 		return
 	}
@@ -560,7 +563,7 @@ func (e *Engine) endWaitingUsers() {
 		u.end()
 	}
 	for _, u := range users {
-		if u.think != nil && u.think.Stop() || u.wait != nil && u.wait.Stop() {
+		if u.think != nil && u.think.Stop() || u.wait.Stop() {
 			u.end()
 		}
 	}
@@ -640,7 +643,11 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64, capped bool) {
 				}
 				o := &openSender{e: e, ctx: reqCtx, id: id, st: st, j: w.Journey, s: s, idle: idle}
 				o.done = o.finished
-				o.next = o.step
+				o.wait = time.AfterFunc(time.Hour, o.resume)
+				o.wait.Stop()
+				e.mu.Lock()
+				e.opens = append(e.opens, o)
+				e.mu.Unlock()
 				o.send(at)
 			} else {
 				e.wg.Add(1)
@@ -674,9 +681,9 @@ type openSender struct {
 	first   bool             // the request in flight is the iteration's first
 	x       *client.Exchange // the next step's, nil at the end of the iteration
 	cur     int              // the step of x
-	wait    *time.Timer
+	wait    *time.Timer      // between steps (stopped until used)
+	waiting bool             // pausing between steps, under e.mu
 	done    func(client.Result)
-	next    func()
 }
 
 // send starts the iteration due at at (from the start of the run).
@@ -742,13 +749,54 @@ func (o *openSender) finished(res client.Result) {
 		o.e.sink.RecordIteration(o.id, t1.Sub(o.due), o.j.Failed())
 	}
 	if wait > 0 && o.x != nil {
-		if o.wait == nil {
-			o.wait = time.AfterFunc(time.Hour, o.next)
+		e := o.e
+		e.mu.Lock()
+		if e.halted.Load() {
+			// The run is over: the iteration's later steps are not sent.
+			e.mu.Unlock()
+			o.x = nil
+			o.step()
+			return
 		}
+		o.waiting = true
+		e.mu.Unlock()
 		o.wait.Reset(wait)
 		return
 	}
 	o.step()
+}
+
+// resume goes on with the iteration after a pause between steps, unless
+// endPausedOpen ended it.
+func (o *openSender) resume() {
+	e := o.e
+	e.mu.Lock()
+	waiting := o.waiting
+	o.waiting = false
+	e.mu.Unlock()
+	if waiting {
+		o.step()
+	}
+}
+
+// endPausedOpen ends, at the halt, the open-model iterations pausing
+// between steps: their later steps are not sent, and the run need not
+// wait out their pauses.
+func (e *Engine) endPausedOpen() {
+	e.mu.Lock()
+	var paused []*openSender
+	for _, o := range e.opens {
+		if o.waiting {
+			o.waiting = false
+			o.wait.Stop()
+			paused = append(paused, o)
+		}
+	}
+	e.mu.Unlock()
+	for _, o := range paused {
+		o.x = nil
+		o.step()
+	}
 }
 
 // countDropped counts the arrivals from i on that were due before the end

@@ -144,3 +144,24 @@ func TestOpenModelIterationMeasuredFromDue(t *testing.T) {
 		})
 	}
 }
+
+func TestRunEndsWithoutWaitingOutPauses(t *testing.T) {
+	for kind := range senders {
+		for _, open := range []bool{false, true} {
+			t.Run(kind, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					// Steps of 10 ms followed by a 1-minute pause: the run
+					// of 1 s ends at 1 s, not after a pause.
+					p := load.Plan{Users: load.RampUsers{N: 3}, Duration: time.Second, Grace: time.Hour}
+					if open {
+						p = load.Plan{Arrivals: load.ConstantRate{Rate: 5}, MaxInflight: 10, Duration: time.Second, Grace: time.Hour}
+					}
+					st, _, _ := runJourney(t, kind, p, 10*time.Millisecond, func() *steps { return &steps{n: 3, pause: time.Minute} })
+					if st.Elapsed != time.Second {
+						t.Fatalf("open=%v: the run took %s, want 1s", open, st.Elapsed)
+					}
+				})
+			})
+		}
+	}
+}
