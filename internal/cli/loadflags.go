@@ -127,8 +127,8 @@ func (f *loadFlags) fileWorkload(path string, checks []scenario.Check, stderr io
 	case f.body != "":
 		return nil, usagef("--body applies to a URL; a scenario file gives each step's body")
 	}
-	if _, err := os.Stat(path); err != nil && !strings.ContainsAny(path, "/\\") && !strings.HasSuffix(path, ".yaml") && !strings.HasSuffix(path, ".yml") {
-		return nil, usagef("%q is neither a URL nor a scenario file: write the URL with its scheme, e.g. http://%s", path, path)
+	if _, err := os.Stat(path); err != nil && !strings.HasSuffix(path, ".yaml") && !strings.HasSuffix(path, ".yml") {
+		return nil, usagef("%q is neither a URL nor a scenario file: a URL has no scheme there, so write http://%s", path, path)
 	}
 	if f.base != "" {
 		u, err := url.Parse(f.base)
