@@ -15,15 +15,21 @@ import (
 	"github.com/surgeload/surge/internal/scenario"
 )
 
-const runLong = `Run one load test against URL and report throughput, latency percentiles,
-status codes and errors by class.
+const runLong = `Run one load test against URL, or the user journeys of a scenario file,
+and report throughput, latency percentiles, status codes and errors by
+class (for a scenario, also by step, and the iterations).
 
 Two load models:
   -u N   closed model: N virtual users, each sending its next request when
          the previous one returns (plus --think time). Default: 10 users.
-  -r R   open model: R requests per second on schedule, whatever the target
-         does. Latency is measured from when each request was due, so
-         queueing is never hidden (no coordinated omission).
+  -r R   open model: R requests (or journeys) per second on schedule,
+         whatever the target does. Latency is measured from when each
+         request was due, so queueing is never hidden (no coordinated
+         omission).
+  --stage DURATION:TARGET (repeatable) changes either over time.
+
+A scenario file's own load applies where no flag overrides it (see
+'surge validate' and the README's "Scenario files").
 
 Examples:
   surge run http://127.0.0.1:8080/
@@ -31,6 +37,9 @@ Examples:
   surge run -r 5000 -d 30s --slo 'p99<50ms' --slo 'errors<0.1%' http://127.0.0.1:8080/users
   surge run -X POST -H 'Content-Type: application/json' --body @order.json http://127.0.0.1:8080/orders
   surge run -n 10000 -u 50 --json result.json http://127.0.0.1:8080/
+  surge run --stage 30s:100 --stage 1m:100 --stage 10s:400 http://127.0.0.1:8080/   (a spike)
+  surge run examples/shop.yaml
+  surge run -u 100 -d 1m --slo 'step.order.p95<300ms' examples/shop.yaml
 
 Exit codes: 0 ran and every threshold held; 2 bad usage or input (nothing
 was sent); 3 ran and a threshold failed; 1 anything else (interrupted).`
@@ -44,12 +53,12 @@ type runOptions struct {
 func newRunCmd(env Env) *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
-		Use:   "run [flags] URL",
-		Short: "Run one load test against a URL",
+		Use:   "run [flags] URL|FILE",
+		Short: "Run one load test against a URL or a scenario file",
 		Long:  runLong,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("surge run takes one URL, got %d arguments (see 'surge run --help')", len(args))
+				return usagef("surge run takes one URL or scenario file, got %d arguments (see 'surge run --help')", len(args))
 			}
 			return nil
 		},
