@@ -225,7 +225,7 @@ func TestBadInputSendsNothing(t *testing.T) {
 		{"no scheme", []string{"run", "127.0.0.1:1/x"}, "has no scheme"},
 		{"bad scheme", []string{"run", "ftp://127.0.0.1/"}, `unsupported scheme "ftp"`},
 		{"bad header", []string{"run", "-H", "NoColon", url}, `--header "NoColon": want 'Name: value'`},
-		{"no url", []string{"run"}, "surge run takes one URL, got 0"},
+		{"no url", []string{"run"}, "surge run takes one URL or scenario file, got 0"},
 		{"unknown flag", []string{"run", "--frobnicate", url}, "unknown flag: --frobnicate"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"ramp too long", []string{"run", "-d", "1s", "--ramp", "2s", url}, "--ramp must be between 0 and --duration"},

