@@ -15,6 +15,7 @@ import (
 	"github.com/surgeload/surge/internal/capacity"
 	"github.com/surgeload/surge/internal/client"
 	"github.com/surgeload/surge/internal/expr"
+	"github.com/surgeload/surge/internal/find"
 	"github.com/surgeload/surge/internal/probe"
 	"github.com/surgeload/surge/internal/report"
 	"github.com/surgeload/surge/internal/result"
@@ -111,7 +112,7 @@ Try the other bottlenecks of the lab yourself (start it with 'surge lab'):
 }
 
 // demoSpec is the demo's search: the pool endpoint, one SLO, a probe.
-func demoSpec(base string) (*findSpec, error) {
+func demoSpec(base string) (*find.Spec, error) {
 	req, err := client.NewRequest("GET", base+demoPath, nil, nil)
 	if err != nil {
 		return nil, err
@@ -128,16 +129,16 @@ func demoSpec(base string) (*findSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &findSpec{
-		req:     req,
-		client:  client.Config{Timeout: 10 * time.Second, Conns: demoMaxUser},
-		slos:    slos,
-		probes:  []probe.Probe{p},
-		search:  capacity.Config{Integer: true, Min: 1, Max: demoMaxUser, Step: 3 * time.Second, Hold: 6 * time.Second, Precision: 0.05},
-		model:   "users",
-		maxInfl: 10000,
-		warmup:  time.Second,
-		grace:   2 * time.Second,
+	return &find.Spec{
+		Request:     req,
+		Client:      client.Config{Timeout: 10 * time.Second, Conns: demoMaxUser},
+		SLOs:        slos,
+		Probes:      []probe.Probe{p},
+		Search:      capacity.Config{Integer: true, Min: 1, Max: demoMaxUser, Step: 3 * time.Second, Hold: 6 * time.Second, Precision: 0.05},
+		Model:       "users",
+		MaxInflight: 10000,
+		Warmup:      time.Second,
+		Grace:       2 * time.Second,
 	}, nil
 }
 

@@ -10,14 +10,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/surgeload/surge/internal/capacity"
-	"github.com/surgeload/surge/internal/client"
-	"github.com/surgeload/surge/internal/diagnose"
-	"github.com/surgeload/surge/internal/expr"
-	"github.com/surgeload/surge/internal/load"
+	"github.com/surgeload/surge/internal/find"
 	"github.com/surgeload/surge/internal/probe"
 	"github.com/surgeload/surge/internal/report"
 	"github.com/surgeload/surge/internal/result"
-	"github.com/surgeload/surge/internal/runner"
 )
 
 const findLong = `Find the highest load URL sustains while every SLO holds, then name what
@@ -96,23 +92,8 @@ func newFindCmd(env Env) *cobra.Command {
 	return cmd
 }
 
-// findSpec is a validated capacity search: everything needed to run it.
-type findSpec struct {
-	req       *client.Request
-	client    client.Config
-	slos      []*expr.Expr
-	probes    []probe.Probe
-	search    capacity.Config
-	model     string
-	think     [2]time.Duration
-	maxInfl   int
-	warmup    time.Duration
-	grace     time.Duration
-	hasChecks bool
-}
-
-func (o *findOptions) spec(fs *pflag.FlagSet, target string) (*findSpec, error) {
-	sp := &findSpec{}
+func (o *findOptions) spec(fs *pflag.FlagSet, target string) (*find.Spec, error) {
+	sp := &find.Spec{}
 	switch {
 	case fs.Changed("users") && fs.Changed("rate"):
 		return nil, usagef("-u/--users (closed model) and -r/--rate (open model) exclude each other: pick one")
@@ -179,21 +160,21 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string) (*findSpec, error) 
 		return nil, usagef("--max-inflight must be at least 1, got %d", o.maxInflight)
 	}
 	var err error
-	if sp.req, err = o.request(target); err != nil {
+	if sp.Request, err = o.request(target); err != nil {
 		return nil, err
 	}
 	conns := int(o.max)
 	if o.model == "rate" {
 		conns = min(o.maxInflight, 1024)
 	}
-	if sp.client, err = o.clientConfig(conns); err != nil {
+	if sp.Client, err = o.clientConfig(conns); err != nil {
 		return nil, err
 	}
 	srcs := o.thresholds
 	if len(srcs) == 0 {
 		srcs = []flagValue{{"slo", "p95<100ms"}, {"slo", "errors<1%"}}
 	}
-	if sp.slos, err = parseThresholds(srcs); err != nil {
+	if sp.SLOs, err = parseThresholds(srcs); err != nil {
 		return nil, err
 	}
 	if len(o.probeMetrics) > 0 && len(o.probes) == 0 {
@@ -204,39 +185,26 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string) (*findSpec, error) 
 		if err != nil {
 			return nil, usagef("--%v", err)
 		}
-		sp.probes = append(sp.probes, p)
+		sp.Probes = append(sp.Probes, p)
 	}
 	if o.model == "users" {
 		lo, hi, err := o.thinkRange()
 		if err != nil {
 			return nil, err
 		}
-		sp.think = [2]time.Duration{lo, hi}
+		sp.Think, sp.ThinkMax = lo, hi
 	}
-	sp.search = capacity.Config{Integer: o.model == "users", Min: o.min, Max: o.max, Step: o.step, Hold: o.hold, Precision: o.precision}
-	sp.model = o.model
-	sp.maxInfl = o.maxInflight
-	sp.warmup = o.warmup
-	sp.grace = min(o.timeout, 2*time.Second)
-	sp.hasChecks = len(sp.req.Checks) > 0
+	sp.Search = capacity.Config{Integer: o.model == "users", Min: o.min, Max: o.max, Step: o.step, Hold: o.hold, Precision: o.precision}
+	sp.Model = o.model
+	sp.MaxInflight = o.maxInflight
+	sp.Warmup = o.warmup
+	sp.Grace = min(o.timeout, 2*time.Second)
+	sp.Checks = len(sp.Request.Checks) > 0
 	return sp, nil
 }
 
-// plan is the load plan of one level.
-func (sp *findSpec) plan(level float64, d time.Duration) load.Plan {
-	p := load.Plan{Duration: d, Grace: sp.grace}
-	if sp.model == "users" {
-		p.Users = load.RampUsers{N: int(level)}
-		p.Think, p.ThinkMax = sp.think[0], sp.think[1]
-	} else {
-		p.Arrivals = load.ConstantRate{Rate: level}
-		p.MaxInflight = sp.maxInfl
-	}
-	return p
-}
-
 // runFind runs a search, reports it and writes its result.
-func runFind(parent context.Context, env Env, sp *findSpec, quiet bool, jsonOut string) error {
+func runFind(parent context.Context, env Env, sp *find.Spec, quiet bool, jsonOut string) error {
 	out, err := openOutput(jsonOut, env.Stdout, "--json")
 	if err != nil {
 		return err
@@ -275,34 +243,22 @@ func findOutcome(env Env, res *result.Result, quiet bool) error {
 
 // search runs the capacity search, printing each step on stderr and the
 // summary on summaryTo (unless quiet), and returns find's result.
-func search(ctx context.Context, env Env, sp *findSpec, quiet bool, summaryTo io.Writer) (*result.Result, error) {
-	started := time.Now()
+func search(ctx context.Context, env Env, sp *find.Spec, quiet bool, summaryTo io.Writer) (*result.Result, error) {
 	if !quiet {
 		model := "closed model"
-		if sp.model == "rate" {
+		if sp.Model == "rate" {
 			model = "open model"
 		}
-		fmt.Fprintf(env.Stderr, "surge find · %s %s · SLO %s · %s, %s to %s\n", sp.req.Method, sp.req.URL, sloText(sp.slos),
-			model, report.Level(sp.model, sp.search.Min), report.Level(sp.model, sp.search.Max))
-	}
-	n := 0
-	run := func(ctx context.Context, level float64, phase string, d time.Duration) (*result.Result, error) {
-		return runner.Run(ctx, runner.Options{
-			Request: sp.req, Client: sp.client, Plan: sp.plan(level, d),
-			Thresholds: sp.slos, Warmup: sp.warmup, Probes: sp.probes,
-		})
-	}
-	progress := func(st capacity.Step) {
-		n++
-		if !quiet {
-			fmt.Fprintln(env.Stderr, report.StepLine(n, sp.model, st.Level, st.Phase, st.OK, st.Result))
+		fmt.Fprintf(env.Stderr, "surge find · %s %s · SLO %s · %s, %s to %s\n", sp.Request.Method, sp.Request.URL, sp.SLOText(),
+			model, report.Level(sp.Model, sp.Search.Min), report.Level(sp.Model, sp.Search.Max))
+		sp.OnStep = func(n int, st capacity.Step) {
+			fmt.Fprintln(env.Stderr, report.StepLine(n, sp.Model, st.Level, st.Phase, st.OK, st.Result))
 		}
 	}
-	oc, err := capacity.Search(ctx, sp.search, run, progress)
+	res, err := find.Search(ctx, *sp)
 	if err != nil {
 		return nil, err
 	}
-	res := assembleFind(sp, oc, started)
 	if !quiet {
 		fmt.Fprintln(env.Stderr)
 		if err := report.Find(summaryTo, res); err != nil {
@@ -310,91 +266,4 @@ func search(ctx context.Context, env Env, sp *findSpec, quiet bool, summaryTo io
 		}
 	}
 	return res, nil
-}
-
-// assembleFind builds find's result: the envelope of the confirmed level
-// (or the last step), plus capacity, steps and bottleneck.
-func assembleFind(sp *findSpec, oc capacity.Outcome, started time.Time) *result.Result {
-	var env *result.Result
-	switch {
-	case oc.Confirmed != nil:
-		env = oc.Confirmed
-	case len(oc.Steps) > 0:
-		env = oc.Steps[len(oc.Steps)-1].Result
-	default:
-		env = &result.Result{Version: result.Version, Target: sp.req.URL.String(), Method: sp.req.Method, Probes: result.Probes{}, Thresholds: []result.Threshold{}}
-	}
-	res := *env
-	res.Started = started.UTC().Truncate(time.Millisecond)
-	res.Model = sp.model
-	res.Partial = oc.Interrupted
-	res.DurationS = result.Round(time.Since(started).Seconds(), 3)
-
-	slo := make([]string, len(sp.slos))
-	for i, e := range sp.slos {
-		slo[i] = e.String()
-	}
-	c := &result.Capacity{SLO: slo, MetAtMin: oc.MetAtMin, Confirmed: oc.Confirmed != nil}
-	if oc.MetAtMin {
-		if sp.model == "users" {
-			c.Users = int(oc.Capacity)
-		} else {
-			c.Rate = oc.Capacity
-		}
-		if oc.Confirmed != nil {
-			c.RPS = oc.Confirmed.Summary.RPS
-		} else {
-			for _, st := range oc.Steps {
-				if st.Level == oc.Capacity && st.OK {
-					c.RPS = st.Result.Summary.RPS
-				}
-			}
-		}
-	}
-	res.Capacity = c
-
-	// The timeline runs through every step, one after the other.
-	res.Timeline = nil
-	offset := 0.0
-	var dsteps []diagnose.Step
-	for _, st := range oc.Steps {
-		r := st.Result
-		for _, p := range r.Timeline {
-			p.T = result.Round(p.T+offset, 3)
-			res.Timeline = append(res.Timeline, p)
-		}
-		offset += r.DurationS
-		s := result.Step{
-			Phase: st.Phase, DurationS: r.DurationS, RPS: r.Summary.RPS, Latency: r.Summary.Latency,
-			Errors: r.Summary.Errors, StatusCodes: r.Summary.StatusCodes, SLOOK: st.OK, SLO: r.Thresholds,
-			Client: r.Client, Probes: map[string]*result.ProbeWindow{},
-		}
-		if sp.model == "users" {
-			s.Users = int(st.Level)
-		} else {
-			s.Rate = st.Level
-		}
-		for name, ps := range r.Probes {
-			s.Probes[name] = ps.Window
-		}
-		res.Steps = append(res.Steps, s)
-		dsteps = append(dsteps, diagnose.Step{Level: st.Level, Phase: st.Phase, OK: st.OK, R: r})
-	}
-	v := diagnose.Diagnose(diagnose.Input{
-		Model: sp.model, Steps: dsteps, Capacity: oc.Capacity, MetAtMin: oc.MetAtMin,
-		ReachedMax: oc.ReachedMax, SLO: slo, Checks: sp.hasChecks,
-	})
-	res.Bottleneck = &v
-	return &res
-}
-
-func sloText(slos []*expr.Expr) string {
-	s := ""
-	for i, e := range slos {
-		if i > 0 {
-			s += ", "
-		}
-		s += e.String()
-	}
-	return s
 }
