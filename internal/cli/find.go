@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/surgeload/surge/internal/capacity"
+	"github.com/surgeload/surge/internal/expr"
 	"github.com/surgeload/surge/internal/find"
 	"github.com/surgeload/surge/internal/probe"
 	"github.com/surgeload/surge/internal/report"
@@ -28,7 +29,10 @@ latency-floor, incorrect-responses, memory, client (surge itself saturated)
 or none. Probes (--probe) show the target's CPU and memory; without one,
 conclusions that need them say so.
 
-SLOs default to p95<100ms and errors<1%.
+SLOs default to p95<100ms and errors<1%. A latency --slo (p99<50ms) replaces
+only the latency default, an error --slo (errors<0.1%) only the error one;
+--no-default-slo keeps only the SLOs given. The header shows the set in use,
+and the capacity reports goodput (successful req/s) beside the total.
 
 Examples:
   surge find http://127.0.0.1:8080/pool
@@ -53,6 +57,7 @@ type findOptions struct {
 	precision    float64
 	probes       []string
 	probeMetrics []string
+	noDefaultSLO bool
 }
 
 func newFindCmd(env Env) *cobra.Command {
@@ -88,7 +93,8 @@ func newFindCmd(env Env) *cobra.Command {
 	fs.Float64Var(&o.precision, "precision", 0.05, "relative precision of the capacity")
 	fs.StringArrayVar(&o.probes, "probe", nil, "read the target's side: prom=URL (Prometheus metrics), pid=N (/proc), cgroup=PATH (repeatable)")
 	fs.StringArrayVar(&o.probeMetrics, "probe-metric", nil, "also read this metric from prom probes: NAME or NAME{label=\"value\"} (repeatable)")
-	o.register(fs, "an SLO every level must meet, e.g. 'p95<100ms', 'errors<1%' (repeatable; default p95<100ms and errors<1%)")
+	fs.BoolVar(&o.noDefaultSLO, "no-default-slo", false, "use only the --slo given: drop the default p95<100ms and errors<1%")
+	o.register(fs, "an SLO every level must meet, e.g. 'p95<100ms', 'errors<1%' (repeatable; a latency SLO replaces the default p95<100ms, an error SLO the default errors<1%)")
 	return cmd
 }
 
@@ -170,12 +176,16 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string) (*find.Spec, error)
 	if sp.Client, err = o.clientConfig(conns); err != nil {
 		return nil, err
 	}
-	srcs := o.thresholds
-	if len(srcs) == 0 {
-		srcs = []flagValue{{"slo", "p95<100ms"}, {"slo", "errors<1%"}}
-	}
-	if sp.SLOs, err = parseThresholds(srcs); err != nil {
+	if sp.SLOs, err = parseThresholds(o.thresholds); err != nil {
 		return nil, err
+	}
+	if !o.noDefaultSLO {
+		if sp.SLOs, err = withDefaultSLOs(sp.SLOs); err != nil {
+			return nil, err
+		}
+	}
+	if len(sp.SLOs) == 0 {
+		return nil, usagef("--no-default-slo needs at least one --slo: find searches for the load at which the SLOs hold")
 	}
 	if len(o.probeMetrics) > 0 && len(o.probes) == 0 {
 		return nil, usagef("--probe-metric needs a --probe prom=URL")
@@ -266,4 +276,28 @@ func search(ctx context.Context, env Env, sp *find.Spec, quiet bool, summaryTo i
 		}
 	}
 	return res, nil
+}
+
+// defaultSLOs are find's SLOs when none of their kind is given.
+var defaultSLOs = []string{"p95<100ms", "errors<1%"}
+
+// withDefaultSLOs adds each default SLO whose kind (latency, errors) the
+// user's SLOs do not bound already.
+func withDefaultSLOs(user []*expr.Expr) ([]*expr.Expr, error) {
+	var lat, errs bool
+	for _, e := range user {
+		lat = lat || e.IsLatency()
+		errs = errs || e.Unit() == "%"
+	}
+	out := user
+	for _, src := range defaultSLOs {
+		d, err := expr.Parse(src)
+		if err != nil {
+			return nil, err
+		}
+		if (d.IsLatency() && !lat) || (d.Unit() == "%" && !errs) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }

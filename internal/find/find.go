@@ -123,14 +123,18 @@ func Assemble(sp *Spec, oc capacity.Outcome, started time.Time) *result.Result {
 		} else {
 			c.Rate = oc.Capacity
 		}
-		if oc.Confirmed != nil {
-			c.RPS = oc.Confirmed.Summary.RPS
-		} else {
+		at := oc.Confirmed
+		if at == nil {
 			for _, st := range oc.Steps {
 				if st.Level == oc.Capacity && st.OK {
-					c.RPS = st.Result.Summary.RPS
+					at = st.Result
 				}
 			}
+		}
+		if at != nil {
+			c.RPS = at.Summary.RPS
+			good := result.Round(at.Summary.RPS*(1-at.Summary.Errors.Rate), 1)
+			c.GoodputRPS = &good
 		}
 	}
 	res.Capacity = c

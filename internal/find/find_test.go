@@ -31,6 +31,7 @@ func TestAssembleJoinsTheStepsAndNamesTheCapacity(t *testing.T) {
 	}
 	sp := &find.Spec{Request: req, SLOs: []*expr.Expr{slo}, Model: "users"}
 	confirmed := level(190, true)
+	confirmed.Summary.Errors.Rate = 0.05
 	oc := capacity.Outcome{
 		Steps: []capacity.Step{
 			{Level: 10, Phase: capacity.Grow, OK: true, Result: level(100, true)},
@@ -42,6 +43,9 @@ func TestAssembleJoinsTheStepsAndNamesTheCapacity(t *testing.T) {
 	r := find.Assemble(sp, oc, time.Now())
 	if r.Capacity.Users != 15 || r.Capacity.RPS != 190 || !r.Capacity.Confirmed {
 		t.Fatalf("capacity %+v, want 15 users at 190 req/s, confirmed", r.Capacity)
+	}
+	if g := r.Capacity.GoodputRPS; g == nil || *g != 180.5 {
+		t.Fatalf("goodput %v, want 180.5 req/s (95 %% of 190)", g)
 	}
 	if len(r.Steps) != 3 || r.Steps[1].Users != 20 || r.Steps[1].SLOOK {
 		t.Fatalf("steps %+v", r.Steps)

@@ -100,7 +100,11 @@ func Find(w io.Writer, r *result.Result) error {
 		if !c.Confirmed {
 			conf = "not confirmed: the sustained hold failed, so this comes from short steps"
 		}
-		row("capacity", fmt.Sprintf("%s · %s req/s (%s)", level, Rate(c.RPS), conf))
+		good := ""
+		if c.GoodputRPS != nil && *c.GoodputRPS < c.RPS {
+			good = fmt.Sprintf(", %s successful", Rate(*c.GoodputRPS))
+		}
+		row("capacity", fmt.Sprintf("%s · %s req/s%s (%s)", level, Rate(c.RPS), good, conf))
 	}
 	if bn := r.Bottleneck; bn != nil {
 		class := bn.Class

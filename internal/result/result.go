@@ -190,11 +190,14 @@ type ProbeWindow struct {
 
 // Capacity is `surge find`'s answer: the highest load that met every SLO.
 type Capacity struct {
-	Users    int      `json:"users,omitzero"`
-	Rate     float64  `json:"rate,omitzero"`
-	RPS      float64  `json:"rps"`
-	SLO      []string `json:"slo"`
-	MetAtMin bool     `json:"met_at_min"`
+	Users int     `json:"users,omitzero"`
+	Rate  float64 `json:"rate,omitzero"`
+	RPS   float64 `json:"rps"`
+	// GoodputRPS counts only the successful requests of RPS (no error);
+	// nil in results written before it existed.
+	GoodputRPS *float64 `json:"goodput_rps,omitempty"`
+	SLO        []string `json:"slo"`
+	MetAtMin   bool     `json:"met_at_min"`
 	// Confirmed is true when a sustained hold at the capacity met every
 	// SLO; false when only short steps did.
 	Confirmed bool `json:"confirmed"`
