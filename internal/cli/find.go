@@ -91,7 +91,7 @@ func newFindCmd(env Env) *cobra.Command {
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "start of each level left out of its figures")
 	fs.DurationVar(&o.hold, "hold", 0, "how long the confirmation runs (default twice --step-duration)")
 	fs.Float64Var(&o.precision, "precision", 0.05, "relative precision of the capacity")
-	fs.StringArrayVar(&o.probes, "probe", nil, "read the target's side: prom=URL (Prometheus metrics), pid=N (/proc), cgroup=PATH (repeatable)")
+	fs.StringArrayVar(&o.probes, "probe", nil, "read the target's side: prom=URL[,cores=N] (Prometheus metrics), pid=N (/proc, with its children), cgroup=PATH (repeatable)")
 	fs.StringArrayVar(&o.probeMetrics, "probe-metric", nil, "also read this metric from prom probes: NAME or NAME{label=\"value\"} (repeatable)")
 	fs.BoolVar(&o.noDefaultSLO, "no-default-slo", false, "use only the --slo given: drop the default p95<100ms and errors<1%")
 	o.register(fs, "an SLO every level must meet, e.g. 'p95<100ms', 'errors<1%' (repeatable; a latency SLO replaces the default p95<100ms, an error SLO the default errors<1%)")

@@ -179,13 +179,16 @@ type ProbeSample struct {
 // ProbeWindow summarizes a probe over the measured part of a run (after
 // warm-up). Unknown values are null.
 type ProbeWindow struct {
-	CPUCores      *float64           `json:"cpu_cores"`       // CPU used, in cores
-	CPUUtil       *float64           `json:"cpu_util"`        // CPUCores / Cores, 0..1
-	Cores         *float64           `json:"cores"`           // CPUs available to the target
-	RSSBytes      *float64           `json:"rss_bytes"`       // resident memory at the end
-	RSSDeltaBytes *float64           `json:"rss_delta_bytes"` // change over the window
-	Metrics       map[string]float64 `json:"metrics,omitempty"`
-	Rates         map[string]float64 `json:"rates,omitempty"` // per second
+	CPUCores      *float64 `json:"cpu_cores"`       // CPU used, in cores
+	CPUUtil       *float64 `json:"cpu_util"`        // CPUCores / Cores, 0..1
+	Cores         *float64 `json:"cores"`           // CPUs available to the target
+	RSSBytes      *float64 `json:"rss_bytes"`       // resident memory at the end
+	RSSDeltaBytes *float64 `json:"rss_delta_bytes"` // change over the window
+	// BusiestThreadCores is the CPU of the target's busiest thread (pid
+	// probes): near 1 for a single-threaded server at its limit.
+	BusiestThreadCores *float64           `json:"busiest_thread_cores,omitempty"`
+	Metrics            map[string]float64 `json:"metrics,omitempty"`
+	Rates              map[string]float64 `json:"rates,omitempty"` // per second
 }
 
 // Capacity is `surge find`'s answer: the highest load that met every SLO.

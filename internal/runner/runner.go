@@ -202,11 +202,12 @@ func ProbeResults(series []probe.Series, from, to, shift time.Duration) result.P
 
 func windowResult(w probe.Window) *result.ProbeWindow {
 	pw := &result.ProbeWindow{
-		CPUCores:      num(w.CPUCores, 3),
-		CPUUtil:       num(w.CPUUtil, 3),
-		Cores:         num(w.Cores, 2),
-		RSSBytes:      num(w.RSS, 0),
-		RSSDeltaBytes: num(w.RSSDelta, 0),
+		CPUCores:           num(w.CPUCores, 3),
+		CPUUtil:            num(w.CPUUtil, 3),
+		Cores:              num(w.Cores, 2),
+		RSSBytes:           num(w.RSS, 0),
+		RSSDeltaBytes:      num(w.RSSDelta, 0),
+		BusiestThreadCores: num(w.BusiestThread, 3),
 	}
 	for k, v := range w.Metrics {
 		if !math.IsNaN(v) {
