@@ -150,6 +150,9 @@ type Result struct {
 	Code  int   // HTTP status code, 0 when no response arrived
 	Class Class // OK or the failure class
 	Proto int   // major HTTP version of the response (1 or 2), 0 without one
+	// RetryAfter is true when the response carried Retry-After: a 503
+	// with it asks to come back later (a quota), without it sheds load.
+	RetryAfter bool
 }
 
 // Sender sends requests from one template, one at a time. Each load

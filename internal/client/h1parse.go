@@ -19,6 +19,8 @@ type h1Response struct {
 	code    int
 	close   bool  // the connection cannot carry another request
 	bodyLen int64 // body bytes read
+	// retryAfter is true when the final head carried Retry-After.
+	retryAfter bool
 }
 
 // framing is what a response head says about its body.
@@ -304,6 +306,8 @@ func (p *h1Parser) headerLine(line []byte) error {
 			return fmt.Errorf("%w: unsupported Transfer-Encoding %q", ErrMalformed, clip(value))
 		}
 		f.chunked = true
+	case equalFold(name, "retry-after"):
+		p.resp.retryAfter = true
 	case equalFold(name, "connection"):
 		p.resp.close = p.resp.close || hasToken(value, "close")
 		f.keepAlive = f.keepAlive || hasToken(value, "keep-alive")
@@ -319,6 +323,7 @@ func (p *h1Parser) endHead() error {
 			return fmt.Errorf("%w: unexpected 101 Switching Protocols", ErrMalformed)
 		}
 		p.state = sStatus // 100 Continue, 103 Early Hints: the real answer follows
+		p.resp.retryAfter = false
 		return nil
 	}
 	if p.http10 && !p.f.keepAlive {

@@ -238,7 +238,7 @@ func (s *h1Sender) complete(closeConn bool) {
 	if closeConn || resp.close || s.c.cfg.NoKeepAlive || s.sent < len(s.wire) {
 		s.closeConn()
 	}
-	res := Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1}
+	res := Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1, RetryAfter: resp.retryAfter}
 	if res.Class == OK && len(s.r.Checks) > 0 {
 		var ok bool
 		if ok, s.scratch = s.r.checkResponse(res.Code, s.body.buf, &s.v, s.scratch); !ok {

@@ -316,10 +316,11 @@ func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, do
 		t1 := time.Now()
 		st.done.Add(1)
 		e.sink.Record(id, metrics.Outcome{
-			Latency: t1.Sub(t0),
-			Code:    res.Code,
-			Class:   res.Class,
-			Proto:   res.Proto,
+			Latency:    t1.Sub(t0),
+			Code:       res.Code,
+			Class:      res.Class,
+			Proto:      res.Proto,
+			RetryAfter: res.RetryAfter,
 		})
 		if res.Class == client.Canceled {
 			return
@@ -399,10 +400,11 @@ func (u *asyncUser) finished(res client.Result) {
 	e := u.e
 	u.st.done.Add(1)
 	e.sink.Record(u.id, metrics.Outcome{
-		Latency: time.Since(u.t0),
-		Code:    res.Code,
-		Class:   res.Class,
-		Proto:   res.Proto,
+		Latency:    time.Since(u.t0),
+		Code:       res.Code,
+		Class:      res.Class,
+		Proto:      res.Proto,
+		RetryAfter: res.RetryAfter,
 	})
 	if res.Class == client.Canceled {
 		u.end()
@@ -572,12 +574,13 @@ func (o *openSender) finished(res client.Result) {
 	t1 := time.Now()
 	o.st.done.Add(1)
 	o.e.sink.Record(o.id, metrics.Outcome{
-		Latency:   t1.Sub(o.due),
-		Lag:       o.t0.Sub(o.due),
-		Scheduled: true,
-		Code:      res.Code,
-		Class:     res.Class,
-		Proto:     res.Proto,
+		Latency:    t1.Sub(o.due),
+		Lag:        o.t0.Sub(o.due),
+		Scheduled:  true,
+		Code:       res.Code,
+		Class:      res.Class,
+		Proto:      res.Proto,
+		RetryAfter: res.RetryAfter,
 	})
 	o.idle <- o // never blocks: the list holds MaxInflight
 	o.e.wg.Done()
@@ -619,12 +622,13 @@ func (e *Engine) openWorker(reqCtx context.Context, first time.Duration, work <-
 		t1 := time.Now()
 		st.done.Add(1)
 		e.sink.Record(id, metrics.Outcome{
-			Latency:   t1.Sub(due),
-			Lag:       t0.Sub(due),
-			Scheduled: true,
-			Code:      res.Code,
-			Class:     res.Class,
-			Proto:     res.Proto,
+			Latency:    t1.Sub(due),
+			Lag:        t0.Sub(due),
+			Scheduled:  true,
+			Code:       res.Code,
+			Class:      res.Class,
+			Proto:      res.Proto,
+			RetryAfter: res.RetryAfter,
 		})
 		var ok bool
 		if at, ok = <-work; !ok {

@@ -23,6 +23,8 @@ type Outcome struct {
 	Code      int          // HTTP status, 0 without a response
 	Class     client.Class // OK or the failure class
 	Proto     int          // major HTTP version of the response, 0 without one
+	// RetryAfter marks a response that carried Retry-After.
+	RetryAfter bool
 }
 
 // maxCode bounds the status codes counted in arrays; others go to a map.
@@ -37,6 +39,7 @@ type counts struct {
 	codes    [maxCode]int64
 	odd      map[int]int64 // status codes outside 0..599 (rare)
 	proto    [3]int64
+	retry    int64 // responses with Retry-After
 }
 
 func newCounts() *counts {
@@ -67,6 +70,9 @@ func (c *counts) add(o *Outcome) {
 	if o.Proto > 0 && o.Proto < len(c.proto) {
 		c.proto[o.Proto]++
 	}
+	if o.RetryAfter {
+		c.retry++
+	}
 }
 
 func (c *counts) merge(o *counts) {
@@ -88,6 +94,7 @@ func (c *counts) merge(o *counts) {
 	for i, v := range o.proto {
 		c.proto[i] += v
 	}
+	c.retry += o.retry
 }
 
 func (c *counts) reset() {
@@ -98,6 +105,7 @@ func (c *counts) reset() {
 	c.codes = [maxCode]int64{}
 	c.odd = nil
 	c.proto = [3]int64{}
+	c.retry = 0
 }
 
 func (c *counts) errors() int64 {
@@ -221,15 +229,16 @@ func (r *Recorder) Totals() Totals {
 	defer r.tickMu.Unlock()
 	c := r.total
 	t := Totals{
-		Requests: c.requests,
-		Errors:   c.errors(),
-		Canceled: c.classes[client.Canceled],
-		Latency:  hist.New(),
-		Lag:      hist.New(),
-		Codes:    make(map[int]int64),
-		ByClass:  make(map[string]int64),
-		HTTP1:    c.proto[1],
-		HTTP2:    c.proto[2],
+		Requests:   c.requests,
+		Errors:     c.errors(),
+		Canceled:   c.classes[client.Canceled],
+		Latency:    hist.New(),
+		Lag:        hist.New(),
+		Codes:      make(map[int]int64),
+		ByClass:    make(map[string]int64),
+		HTTP1:      c.proto[1],
+		HTTP2:      c.proto[2],
+		RetryAfter: c.retry,
 	}
 	t.Latency.Merge(c.lat)
 	t.Lag.Merge(c.lag)
@@ -260,4 +269,6 @@ type Totals struct {
 	Lag      *hist.Histogram  // send lag of open-model requests
 	HTTP1    int64            // responses over HTTP/1.x
 	HTTP2    int64            // responses over HTTP/2
+	// RetryAfter counts responses that carried Retry-After.
+	RetryAfter int64
 }

@@ -64,9 +64,12 @@ type Summary struct {
 	Latency     Latency          `json:"latency_ms"`
 	Errors      Errors           `json:"errors"`
 	StatusCodes map[string]int64 `json:"status_codes"`
-	BytesIn     int64            `json:"bytes_in"`  // bytes read on the wire
-	BytesOut    int64            `json:"bytes_out"` // bytes written on the wire
-	Sent        int64            `json:"sent"`      // requests sent
+	// RetryAfter counts the responses that carried a Retry-After header
+	// (any status): a 503 with it is a quota, without it load shedding.
+	RetryAfter int64 `json:"retry_after,omitempty"`
+	BytesIn    int64 `json:"bytes_in"`  // bytes read on the wire
+	BytesOut   int64 `json:"bytes_out"` // bytes written on the wire
+	Sent       int64 `json:"sent"`      // requests sent
 	// Dropped counts open-model arrivals due during the run that surge
 	// could not send (its in-flight cap was reached until the end).
 	Dropped int64 `json:"dropped"`

@@ -275,6 +275,7 @@ func assemble(o Options, rec *metrics.Recorder, st load.Stats, measured time.Dur
 	for code, n := range tot.Codes {
 		s.StatusCodes[strconv.Itoa(code)] = n
 	}
+	s.RetryAfter = tot.RetryAfter
 	s.BytesIn, s.BytesOut = conns.BytesIn, conns.BytesOut
 	s.Sent = int64(st.Sent)
 	s.Dropped = int64(st.Dropped)
