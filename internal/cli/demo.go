@@ -172,18 +172,24 @@ func demoVerdict(res *result.Result, theoryUsers, theoryRPS float64) string {
 // startLabChild starts `surge lab` on a free loopback port as a child
 // process and returns its base URL and a function that stops it.
 func startLabChild(ctx context.Context, env Env) (string, func(), error) {
+	base, _, stop, err := startLabProcess(ctx, env)
+	return base, stop, err
+}
+
+// startLabProcess is startLabChild that also returns the child's pid.
+func startLabProcess(ctx context.Context, env Env) (string, int, func(), error) {
 	exe, err := env.Executable()
 	if err != nil {
-		return "", nil, fmt.Errorf("cannot find the surge binary to start the lab: %w", err)
+		return "", 0, nil, fmt.Errorf("cannot find the surge binary to start the lab: %w", err)
 	}
 	cmd := exec.Command(exe, "lab", "--listen", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start the lab: %w", err)
+		return "", 0, nil, fmt.Errorf("start the lab: %w", err)
 	}
 	stopLab := func() {
 		_ = cmd.Process.Signal(os.Interrupt)
@@ -208,14 +214,14 @@ func startLabChild(ctx context.Context, env Env) (string, func(), error) {
 		base, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
 		if !ok {
 			stopLab()
-			return "", nil, errors.New("the lab did not start (no 'listening on' line)")
+			return "", 0, nil, errors.New("the lab did not start (no 'listening on' line)")
 		}
-		return base, stopLab, nil
+		return base, cmd.Process.Pid, stopLab, nil
 	case <-time.After(10 * time.Second):
 		stopLab()
-		return "", nil, errors.New("the lab did not start within 10 s")
+		return "", 0, nil, errors.New("the lab did not start within 10 s")
 	case <-ctx.Done():
 		stopLab()
-		return "", nil, ctx.Err()
+		return "", 0, nil, ctx.Err()
 	}
 }

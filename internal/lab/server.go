@@ -41,6 +41,9 @@ type Server struct {
 	overload overloadState
 	race     raceState
 	leak     leakState
+	loop     loopState
+	retro    retroState
+	backend  *http.Client // calls cfg.Backend; nil without one
 }
 
 // route is one endpoint as served: its metric name and its handler.
@@ -56,7 +59,7 @@ func New(c Config) (*Server, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("lab config: %w", err)
 	}
-	m, err := newMetrics()
+	m, err := newMetrics(c.NoGoMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +74,13 @@ func New(c Config) (*Server, error) {
 		burners: make(chan struct{}, maxBurners),
 	}
 	s.lock.init()
+	s.retro.init()
+	if c.Backend != "" {
+		s.backend = &http.Client{
+			Timeout:   time.Minute,
+			Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 1024, IdleConnTimeout: 30 * time.Second},
+		}
+	}
 	s.pools.init()
 	s.buckets.init()
 	s.m.lockWaiters.Set(0)
@@ -96,6 +106,9 @@ func New(c Config) (*Server, error) {
 		{"leak", "/leak", s.handleLeak},
 		{"scan", "/scan", s.handleScan},
 		{"lookup", "/lookup", s.handleLookup},
+		{"single", "/single", s.handleSingle},
+		{"retro", "/retro", s.handleRetro},
+		{"backend", "/backend", s.handleBackend},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range routes {
