@@ -151,8 +151,8 @@ func Assemble(sp *Spec, oc capacity.Outcome, started time.Time) *result.Result {
 		}
 		offset += r.DurationS
 		s := result.Step{
-			Phase: st.Phase, DurationS: r.DurationS, RPS: r.Summary.RPS, Latency: r.Summary.Latency,
-			Errors: r.Summary.Errors, StatusCodes: r.Summary.StatusCodes, SLOOK: st.OK, SLO: r.Thresholds,
+			Phase: st.Phase, DurationS: r.DurationS, Requests: r.Summary.Requests, RPS: r.Summary.RPS, Latency: r.Summary.Latency,
+			Errors: r.Summary.Errors, StatusCodes: r.Summary.StatusCodes, RetryAfter: r.Summary.RetryAfter, SLOOK: st.OK, SLO: r.Thresholds,
 			Client: r.Client, Probes: map[string]*result.ProbeWindow{},
 		}
 		if sp.Model == "users" {

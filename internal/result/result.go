@@ -215,10 +215,12 @@ type Step struct {
 	Rate        float64                 `json:"rate,omitzero"`
 	Phase       string                  `json:"phase"` // "grow", "bisect" or "confirm"
 	DurationS   float64                 `json:"duration_s"`
+	Requests    int64                   `json:"requests"`
 	RPS         float64                 `json:"rps"`
 	Latency     Latency                 `json:"latency_ms"`
 	Errors      Errors                  `json:"errors"`
 	StatusCodes map[string]int64        `json:"status_codes"`
+	RetryAfter  int64                   `json:"retry_after,omitempty"`
 	SLOOK       bool                    `json:"slo_ok"`
 	SLO         []Threshold             `json:"slo"`
 	Client      Client                  `json:"client"`

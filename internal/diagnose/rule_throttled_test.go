@@ -1,0 +1,24 @@
+package diagnose_test
+
+import (
+	"testing"
+
+	"github.com/surgeload/surge/internal/result"
+)
+
+func TestRuleThrottled(t *testing.T) {
+	runReplays(t, []replayCase{{
+		// /quota?rps=100 in the open model: 429 with Retry-After.
+		name: "429 quota", file: "throttled-quota-429", class: "throttled",
+		summary: []string{"refused with 429"},
+	}, {
+		// /overload?code=503&retry=1: 503 that says when to come back.
+		name: "503 with Retry-After", file: "throttled-503-retry-after", class: "throttled",
+		summary:  []string{"refused with 503"},
+		evidence: []string{"503 with Retry-After"},
+	}, {
+		// The same 503s without Retry-After are shedding (case 6).
+		name: "503 without Retry-After", file: "throttled-503-retry-after",
+		edit: eachStep(func(s *result.Step) { s.RetryAfter = 0 }), class: "errors",
+	}})
+}
