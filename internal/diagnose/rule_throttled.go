@@ -26,6 +26,9 @@ func (d *data) throttled(f Step) result.Bottleneck {
 		ev = append(ev, fmt.Sprintf("successful throughput tops out at ~%s req/s", rate(limit)))
 	}
 	ev = append(ev, d.cpuFlatEvidence()...)
+	if late := f.R.Client.LateSends; late > 0 && float64(late) >= 0.01*float64(max(1, f.R.Summary.Requests)) {
+		ev = append(ev, fmt.Sprintf("warning: at %s, %d requests were sent late and then at up to twice the scheduled rate to catch up: a rate limiter may have refused some of them because of surge, not of the load asked for", d.level(f.Level), late))
+	}
 	return result.Bottleneck{
 		Class:    Throttled,
 		Summary:  fmt.Sprintf("A quota throttles the target at ~%s req/s: above it, requests are refused with %s; raise the quota, or spread the load under it (honour Retry-After).", rate(limit), codesOf(n429, n503ra)),

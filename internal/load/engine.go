@@ -85,7 +85,21 @@ type Stats struct {
 	// the plan ended.
 	Interrupted bool
 	Workers     int // users, or open-model workers, that sent requests
+	// Late counts open-model arrivals sent more than LateAfter after they
+	// were due (a stall of surge, or every in-flight slot busy). The
+	// backlog is sent at up to CatchUp times the schedule's rate, never
+	// as one burst, but the target still sees a faster rate for a while.
+	Late uint64
 }
+
+// Open-model catch-up: arrivals that fall behind are sent at most CatchUp
+// times as fast as scheduled until the schedule is met again, so a stall
+// never turns into a burst; those sent more than LateAfter late count in
+// Stats.Late.
+const (
+	CatchUp   = 2
+	LateAfter = 10 * time.Millisecond
+)
 
 // Engine runs one Plan. Its Gauges may be read while it runs.
 type Engine struct {
@@ -101,6 +115,8 @@ type Engine struct {
 	// lateDrops counts open-model arrivals handed to a worker only after
 	// the end of the run.
 	lateDrops atomic.Uint64
+	// lateSends counts open-model arrivals dispatched over LateAfter late.
+	lateSends atomic.Uint64
 
 	mu      sync.Mutex
 	workers []*workerState
@@ -176,6 +192,7 @@ func (e *Engine) Run(ctx context.Context) Stats {
 
 	st := Stats{
 		Dropped:     dropped + e.lateDrops.Load(),
+		Late:        e.lateSends.Load(),
 		Elapsed:     time.Since(e.start),
 		Interrupted: ctx.Err() != nil,
 	}
@@ -484,6 +501,7 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	workers := 0
+	var prevAt, lastSend time.Duration // the previous arrival: due, dispatched
 	var i uint64
 	for ; ; i++ {
 		if e.plan.Requests > 0 && i >= e.plan.Requests {
@@ -493,7 +511,16 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
 		if !ok || at >= e.plan.Duration {
 			return 0
 		}
-		if wait := at - time.Since(e.start); wait > 0 {
+		// Behind schedule, arrivals go out at most CatchUp times as fast
+		// as scheduled, not all at once: a stall must not become a burst
+		// that the target (a rate limiter) takes for a spike.
+		sendAt := at
+		if i > 0 {
+			lastSend = time.Since(e.start) // the previous dispatch just ended
+			sendAt = max(at, lastSend+(at-prevAt)/CatchUp)
+		}
+		prevAt = at
+		if wait := sendAt - time.Since(e.start); wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
@@ -504,6 +531,9 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
 		}
 		if e.halted.Load() {
 			return e.countDropped(i)
+		}
+		if time.Since(e.start)-at > LateAfter {
+			e.lateSends.Add(1)
 		}
 		select {
 		case work <- at:

@@ -144,9 +144,12 @@ type Client struct {
 	Cores      int     `json:"cores"`
 	// SendLag is how late open-model requests were sent after they were
 	// due (nil in the closed model).
-	SendLag  *Lag     `json:"send_lag_ms,omitempty"`
-	SchedLag Lag      `json:"sched_lag_ms"` // how late surge's timers fired
-	Warnings []string `json:"warnings"`
+	SendLag *Lag `json:"send_lag_ms,omitempty"`
+	// LateSends counts open-model requests sent over 10 ms after they
+	// were due; the backlog went out at up to twice the scheduled rate.
+	LateSends int64    `json:"late_sends,omitempty"`
+	SchedLag  Lag      `json:"sched_lag_ms"` // how late surge's timers fired
+	Warnings  []string `json:"warnings"`
 }
 
 // Lag is a small latency-like distribution in milliseconds.
