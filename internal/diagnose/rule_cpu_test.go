@@ -63,3 +63,17 @@ func TestRuleCPU(t *testing.T) {
 		evidence: []string{"its core count is unknown; give it with --probe prom=URL,cores=N"},
 	}})
 }
+
+func TestRuleCPUBackend(t *testing.T) {
+	runReplays(t, []replayCase{{
+		// /backend with a probe on the app and one on the backend: the
+		// backend's core is saturated, the app idles; the verdict names the
+		// backend's probe whatever the names' order (case 4). The run's host
+		// was busy (timers 90 ms late): the fall in throughput is not
+		// called retrograde.
+		name: "app and backend", file: "cpu-backend-two-probes", class: "cpu",
+		summary:     []string{"100% of 1 core, prom=http://localhost:"},
+		evidence:    []string{"busiest probe prom=http://localhost:", "2% of 1 core", "this host is busy"},
+		notEvidence: []string{"fell as load grew"},
+	}})
+}

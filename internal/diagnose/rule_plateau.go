@@ -169,7 +169,8 @@ func (d *data) oneCoreFlat(name string) bool {
 // retrograde reports throughput that falls as load grows: from the peak
 // on, every higher level no faster than the one below it (5 % of noise
 // allowed), three levels at least, and the top one well below the peak.
-// One low step alone is noise, not a trend.
+// One low step alone is noise, not a trend; so is a decline while surge's
+// timers ran late (a busy host slows everything).
 func (d *data) retrograde() (bool, string) {
 	peak := d.peak()
 	top := d.steps[len(d.steps)-1]
@@ -182,7 +183,7 @@ func (d *data) retrograde() (bool, string) {
 			continue
 		}
 		g := goodput(s.R)
-		if g > 1.05*prev {
+		if g > 1.05*prev || s.R.Client.SchedLag.P99 > generatorLag {
 			return false, ""
 		}
 		above, prev = above+1, g
