@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,6 +37,9 @@ only the latency default, an error --slo (errors<0.1%) only the error one;
 --no-default-slo keeps only the SLOs given. The header shows the set in use,
 and the capacity reports goodput (successful req/s) beside the total.
 
+With a probe that reads memory, the search stops growing the load once the
+target's memory grew by more than --max-target-growth, and names memory.
+
 Examples:
   surge find http://127.0.0.1:8080/pool
   surge find --slo 'p99<50ms' --max 2000 --probe prom=http://127.0.0.1:8080/metrics http://127.0.0.1:8080/
@@ -58,6 +64,7 @@ type findOptions struct {
 	probes       []string
 	probeMetrics []string
 	noDefaultSLO bool
+	maxGrowth    string
 }
 
 func newFindCmd(env Env) *cobra.Command {
@@ -92,6 +99,7 @@ func newFindCmd(env Env) *cobra.Command {
 	fs.DurationVar(&o.hold, "hold", 0, "how long the confirmation runs (default twice --step-duration)")
 	fs.Float64Var(&o.precision, "precision", 0.05, "relative precision of the capacity")
 	fs.StringArrayVar(&o.probes, "probe", nil, "read the target's side: prom=URL[,cores=N] (Prometheus metrics), pid=N (/proc, with its children), cgroup=PATH (repeatable)")
+	fs.StringVar(&o.maxGrowth, "max-target-growth", "1GiB", "stop growing the load when a probe sees the target's memory grow by more than SIZE (e.g. 512MiB; 0: no bound)")
 	fs.StringArrayVar(&o.probeMetrics, "probe-metric", nil, "also read this metric from prom probes: NAME or NAME{label=\"value\"} (repeatable)")
 	fs.BoolVar(&o.noDefaultSLO, "no-default-slo", false, "use only the --slo given: drop the default p95<100ms and errors<1%")
 	o.register(fs, "an SLO every level must meet, e.g. 'p95<100ms', 'errors<1%' (repeatable; a latency SLO replaces the default p95<100ms, an error SLO the default errors<1%)")
@@ -197,6 +205,11 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string) (*find.Spec, error)
 		}
 		sp.Probes = append(sp.Probes, p)
 	}
+	growth, err := parseSize(o.maxGrowth)
+	if err != nil {
+		return nil, usagef("--max-target-growth %q: %v", o.maxGrowth, err)
+	}
+	sp.MaxTargetGrowth = growth
 	if o.model == "users" {
 		lo, hi, err := o.thinkRange()
 		if err != nil {
@@ -300,4 +313,32 @@ func withDefaultSLOs(user []*expr.Expr) ([]*expr.Expr, error) {
 		}
 	}
 	return out, nil
+}
+
+// sizeUnits are the units --max-target-growth takes, longest first.
+var sizeUnits = []struct {
+	suffix string
+	bytes  float64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+}
+
+// parseSize reads a size such as 512MiB, 1.5GB or 0.
+func parseSize(s string) (float64, error) {
+	num, mult := strings.TrimSpace(s), 1.0
+	for _, u := range sizeUnits {
+		if n, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = strings.TrimSpace(n), u.bytes
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, errors.New("want a size such as 512MiB or 2GB (0: no bound)")
+	}
+	if v > 0 && mult == 1 && num == strings.TrimSpace(s) {
+		return 0, errors.New("give a unit: B, KiB, MiB, GiB, KB, MB or GB (0: no bound)")
+	}
+	return v * mult, nil
 }

@@ -53,3 +53,25 @@ func TestNoDefaultSLOAloneIsRefused(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q: want 2 naming --no-default-slo", code, stderr.String())
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"0", 0, true}, {"1GiB", 1 << 30, true}, {"512MiB", 512 << 20, true}, {"1.5GB", 1.5e9, true},
+		{"64 KiB", 64 << 10, true}, {"100B", 100, true},
+		{"100", 0, false}, {"-1GiB", 0, false}, {"lots", 0, false}, {"1XB", 0, false},
+	} {
+		got, err := parseSize(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("parseSize(%q) = %v, %v; want %v (ok %v)", c.in, got, err, c.want, c.ok)
+		}
+	}
+	env, _, stderr := testEnv()
+	code := Main(context.Background(), env, []string{"find", "-q", "--max-target-growth", "lots", "http://127.0.0.1:1/"})
+	if code != ExitUsage || !strings.Contains(stderr.String(), "--max-target-growth") {
+		t.Fatalf("exit %d, stderr %q: want 2 naming --max-target-growth", code, stderr.String())
+	}
+}

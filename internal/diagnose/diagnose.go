@@ -47,6 +47,17 @@ type Input struct {
 	// Checks is true when response checks were configured; without them
 	// wrong answers cannot be seen.
 	Checks bool
+	// Halt is set when the search stopped growing the load because the
+	// target's memory grew past the bound (find --max-target-growth).
+	Halt *MemoryHalt
+}
+
+// MemoryHalt says where and why a search stopped for the target's memory.
+type MemoryHalt struct {
+	Probe    string  // the probe that saw it
+	Level    float64 // the level after which the search stopped
+	From, To float64 // the target's RSS at the start and at that level, bytes
+	Bound    float64 // the growth allowed, bytes
 }
 
 // Thresholds of the rules, named so the rules read as sentences.
@@ -70,6 +81,13 @@ func Diagnose(in Input) result.Bottleneck {
 	d := newData(in)
 	if len(d.steps) == 0 {
 		return result.Bottleneck{Class: None, Summary: "no load level completed, so there is nothing to diagnose", Evidence: []string{}}
+	}
+	if in.Halt != nil {
+		v := d.memoryHalt(*in.Halt)
+		if line, ok := d.hostLag(); ok {
+			v.Evidence = append(v.Evidence, line)
+		}
+		return v
 	}
 	v := d.classify()
 	if v.Class != Memory && d.memoryGrew() && v.Class != Client {

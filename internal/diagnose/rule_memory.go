@@ -6,6 +6,23 @@ import (
 	"github.com/surgeload/surge/internal/result"
 )
 
+// memoryHalt names memory when the search stopped growing the load
+// because the target's memory grew past the bound.
+func (d *data) memoryHalt(h MemoryHalt) result.Bottleneck {
+	ev := []string{
+		fmt.Sprintf("target RSS grew from %s to %s (+%s) by %s, past --max-target-growth %s (%s)", bytes(h.From), bytes(h.To), bytes(h.To-h.From), d.level(h.Level), bytes(h.Bound), h.Probe),
+	}
+	if d.in.MetAtMin {
+		ev = append(ev, fmt.Sprintf("the SLOs held up to %s when the search stopped: the capacity found is a lower bound, not confirmed", d.level(d.in.Capacity)))
+	}
+	return result.Bottleneck{
+		Class: Memory,
+		Summary: fmt.Sprintf("find stopped growing the load at %s because the target's memory grew by %s, past the bound of %s: a leak or an unbounded cache, which would run the target out of memory under sustained load. Raise --max-target-growth to go on.",
+			d.level(h.Level), bytes(h.To-h.From), bytes(h.Bound)),
+		Evidence: ev,
+	}
+}
+
 func (d *data) memory() result.Bottleneck {
 	first, last, ok := d.rssSpan()
 	per := ""

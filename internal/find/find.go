@@ -7,6 +7,8 @@ package find
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/surgeload/surge/internal/capacity"
@@ -39,6 +41,10 @@ type Spec struct {
 	Grace time.Duration
 	// Checks is true when responses are checked (so wrong answers show).
 	Checks bool
+	// MaxTargetGrowth stops the search when a probe sees the target's
+	// resident memory grow by more than this many bytes since the first
+	// level; 0: no bound.
+	MaxTargetGrowth float64
 	// OnStep, when set, is called after each level with the level's
 	// ordinal (from 1) and what it measured.
 	OnStep func(n int, st capacity.Step)
@@ -88,7 +94,15 @@ func Search(ctx context.Context, sp Spec) (*result.Result, error) {
 			sp.OnStep(n, st)
 		}
 	}
-	oc, err := capacity.Search(ctx, sp.Search, run, progress)
+	cfg := sp.Search
+	if sp.MaxTargetGrowth > 0 {
+		var steps []capacity.Step
+		cfg.Halt = func(st capacity.Step) bool {
+			steps = append(steps, st)
+			return memoryHalt(sp.MaxTargetGrowth, steps) != nil
+		}
+	}
+	oc, err := capacity.Search(ctx, cfg, run, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -166,10 +180,48 @@ func Assemble(sp *Spec, oc capacity.Outcome, started time.Time) *result.Result {
 		res.Steps = append(res.Steps, s)
 		dsteps = append(dsteps, diagnose.Step{Level: st.Level, Phase: st.Phase, OK: st.OK, R: r})
 	}
-	v := diagnose.Diagnose(diagnose.Input{
+	in := diagnose.Input{
 		Model: sp.Model, Steps: dsteps, Capacity: oc.Capacity, MetAtMin: oc.MetAtMin,
 		ReachedMax: oc.ReachedMax, SLO: slo, Checks: sp.Checks,
-	})
+	}
+	if oc.Halted {
+		in.Halt = memoryHalt(sp.MaxTargetGrowth, oc.Steps)
+	}
+	v := diagnose.Diagnose(in)
 	res.Bottleneck = &v
 	return &res
+}
+
+// memoryHalt reports the first probe whose target RSS grew by more than
+// bound since its first reading in steps (the start of the first level's
+// window), at the last step; nil when none did.
+func memoryHalt(bound float64, steps []capacity.Step) *diagnose.MemoryHalt {
+	if bound <= 0 || len(steps) == 0 {
+		return nil
+	}
+	base := map[string]float64{}
+	for _, st := range steps {
+		for name, ps := range st.Result.Probes {
+			if w := ps.Window; w != nil && w.RSSBytes != nil {
+				if _, ok := base[name]; !ok {
+					b := *w.RSSBytes
+					if w.RSSDeltaBytes != nil {
+						b -= *w.RSSDeltaBytes
+					}
+					base[name] = b
+				}
+			}
+		}
+	}
+	last := steps[len(steps)-1]
+	for _, name := range slices.Sorted(maps.Keys(last.Result.Probes)) {
+		w := last.Result.Probes[name].Window
+		if w == nil || w.RSSBytes == nil {
+			continue
+		}
+		if b, ok := base[name]; ok && *w.RSSBytes-b > bound {
+			return &diagnose.MemoryHalt{Probe: name, Level: last.Level, From: b, To: *w.RSSBytes, Bound: bound}
+		}
+	}
+	return nil
 }

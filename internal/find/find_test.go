@@ -1,6 +1,7 @@
 package find_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 	"github.com/surgeload/surge/internal/result"
 )
 
-func level(rps float64, ok bool) *result.Result {
+func levelResult(rps float64, ok bool) *result.Result {
 	return &result.Result{
 		DurationS:  2,
 		Summary:    result.Summary{RPS: rps, Requests: int64(2 * rps), StatusCodes: map[string]int64{"200": int64(2 * rps)}},
@@ -30,12 +31,12 @@ func TestAssembleJoinsTheStepsAndNamesTheCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp := &find.Spec{Request: req, SLOs: []*expr.Expr{slo}, Model: "users"}
-	confirmed := level(190, true)
+	confirmed := levelResult(190, true)
 	confirmed.Summary.Errors.Rate = 0.05
 	oc := capacity.Outcome{
 		Steps: []capacity.Step{
-			{Level: 10, Phase: capacity.Grow, OK: true, Result: level(100, true)},
-			{Level: 20, Phase: capacity.Grow, OK: false, Result: level(200, false)},
+			{Level: 10, Phase: capacity.Grow, OK: true, Result: levelResult(100, true)},
+			{Level: 20, Phase: capacity.Grow, OK: false, Result: levelResult(200, false)},
 			{Level: 15, Phase: capacity.Confirm, OK: true, Result: confirmed},
 		},
 		Capacity: 15, Confirmed: confirmed, MetAtMin: true,
@@ -68,5 +69,28 @@ func TestPlanFollowsTheModel(t *testing.T) {
 	p = sp.Plan(12, time.Second)
 	if p.Users == nil || p.Users.Max() != 12 || p.Think != time.Millisecond || p.ThinkMax != 2*time.Millisecond {
 		t.Fatalf("closed-model plan %+v", p)
+	}
+}
+
+func rss(level, from, to float64, ok bool) capacity.Step {
+	r := levelResult(100, ok)
+	delta := to - from
+	r.Probes = result.Probes{"prom=http://127.0.0.1:1/metrics": {Window: &result.ProbeWindow{RSSBytes: &to, RSSDeltaBytes: &delta}}}
+	return capacity.Step{Level: level, Phase: capacity.Grow, OK: ok, Result: r}
+}
+
+// The search stops once the target's memory grew past the bound since the
+// first level, and the verdict is memory.
+func TestMemoryGrowthHaltsTheSearch(t *testing.T) {
+	req, _ := client.NewRequest("GET", "http://127.0.0.1:1/", nil, nil)
+	sp := &find.Spec{Request: req, Model: "users", MaxTargetGrowth: 100 << 20}
+	steps := []capacity.Step{rss(1, 50<<20, 60<<20, true), rss(2, 60<<20, 120<<20, true), rss(4, 120<<20, 200<<20, true)}
+	oc := capacity.Outcome{Steps: steps, Capacity: 4, MetAtMin: true, Halted: true}
+	r := find.Assemble(sp, oc, time.Now())
+	if r.Bottleneck.Class != "memory" || !strings.Contains(r.Bottleneck.Summary, "stopped growing the load at 4 users") {
+		t.Fatalf("bottleneck %+v: want memory, stopped at 4 users", r.Bottleneck)
+	}
+	if !strings.Contains(strings.Join(r.Bottleneck.Evidence, " "), "from 50 MiB to 200 MiB (+150 MiB)") {
+		t.Fatalf("evidence %q", r.Bottleneck.Evidence)
 	}
 }
