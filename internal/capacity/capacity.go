@@ -27,6 +27,10 @@ type Config struct {
 	// Precision is the relative width of the final bracket: the search stops
 	// when (failing − passing) / failing ≤ Precision.
 	Precision float64
+	// Halt, when set, is asked after each step whether the search must end
+	// there (a safety bound, such as the target's memory); the outcome is
+	// then Halted, with the highest level that held as its capacity.
+	Halt func(Step) bool
 }
 
 // Validate reports every problem with the configuration.
@@ -81,6 +85,9 @@ type Outcome struct {
 	ReachedMax bool
 	// Interrupted is true when ctx ended the search early.
 	Interrupted bool
+	// Halted is true when Config.Halt ended the search: Capacity is then
+	// the highest level that held, unconfirmed.
+	Halted bool
 }
 
 // Search runs the search. progress, when set, is called after each step.
@@ -121,8 +128,14 @@ func (s *search) step(ctx context.Context, level float64, phase string, d time.D
 	if s.progress != nil {
 		s.progress(st)
 	}
+	if s.cfg.Halt != nil && s.cfg.Halt(st) {
+		return st.OK, errHalt
+	}
 	return st.OK, nil
 }
+
+// errHalt ends the search when Config.Halt asks.
+var errHalt = errors.New("search halted")
 
 // passes reports whether every threshold of a result held.
 func passes(r *result.Result) bool {
@@ -136,6 +149,17 @@ func passes(r *result.Result) bool {
 
 func (s *search) do(ctx context.Context) error {
 	err := s.find(ctx)
+	if errors.Is(err, errHalt) {
+		s.out.Halted = true
+		s.out.ReachedMax, s.out.Confirmed = false, nil
+		s.out.MetAtMin, s.out.Capacity = false, 0
+		for _, st := range s.out.Steps {
+			if st.OK && st.Level > s.out.Capacity {
+				s.out.MetAtMin, s.out.Capacity = true, st.Level
+			}
+		}
+		return nil
+	}
 	if errors.Is(err, errStop) {
 		return nil
 	}

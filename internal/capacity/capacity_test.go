@@ -138,3 +138,21 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// Halt ends the search after the step it names; the capacity is the
+// highest level that held, unconfirmed.
+func TestHaltEndsTheSearch(t *testing.T) {
+	var calls []string
+	c := cfg(true, 1, 1000)
+	c.Halt = func(st capacity.Step) bool { return st.Level >= 16 }
+	out, err := capacity.Search(context.Background(), c, fake(100, 100, &calls), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Halted || out.Interrupted || out.Capacity != 16 || !out.MetAtMin || out.Confirmed != nil || out.ReachedMax {
+		t.Fatalf("outcome %+v: want halted at 16, met at min, unconfirmed", out)
+	}
+	if len(calls) != 5 { // 1, 2, 4, 8, 16
+		t.Fatalf("%d levels run (%v), want 5", len(calls), calls)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/surgeload/surge/internal/capacity"
 	"github.com/surgeload/surge/internal/client"
 	"github.com/surgeload/surge/internal/expr"
+	"github.com/surgeload/surge/internal/find"
 	"github.com/surgeload/surge/internal/probe"
 	"github.com/surgeload/surge/internal/report"
 	"github.com/surgeload/surge/internal/result"
@@ -111,7 +112,7 @@ Try the other bottlenecks of the lab yourself (start it with 'surge lab'):
 }
 
 // demoSpec is the demo's search: the pool endpoint, one SLO, a probe.
-func demoSpec(base string) (*findSpec, error) {
+func demoSpec(base string) (*find.Spec, error) {
 	job, err := (&loadFlags{method: "GET"}).workload(base+demoPath, io.Discard)
 	if err != nil {
 		return nil, err
@@ -128,16 +129,18 @@ func demoSpec(base string) (*findSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &findSpec{
-		job:     job,
-		client:  client.Config{Timeout: 10 * time.Second, Conns: demoMaxUser},
-		slos:    slos,
-		probes:  []probe.Probe{p},
-		search:  capacity.Config{Integer: true, Min: 1, Max: demoMaxUser, Step: 3 * time.Second, Hold: 6 * time.Second, Precision: 0.05},
-		model:   "users",
-		maxInfl: 10000,
-		warmup:  time.Second,
-		grace:   2 * time.Second,
+	return &find.Spec{
+		Journeys:    job.plan,
+		Target:      job.target,
+		Method:      job.method,
+		Client:      client.Config{Timeout: 10 * time.Second, Conns: demoMaxUser},
+		SLOs:        slos,
+		Probes:      []probe.Probe{p},
+		Search:      capacity.Config{Integer: true, Min: 1, Max: demoMaxUser, Step: 3 * time.Second, Hold: 6 * time.Second, Precision: 0.05},
+		Model:       "users",
+		MaxInflight: 10000,
+		Warmup:      time.Second,
+		Grace:       2 * time.Second,
 	}, nil
 }
 
@@ -171,18 +174,24 @@ func demoVerdict(res *result.Result, theoryUsers, theoryRPS float64) string {
 // startLabChild starts `surge lab` on a free loopback port as a child
 // process and returns its base URL and a function that stops it.
 func startLabChild(ctx context.Context, env Env) (string, func(), error) {
+	base, _, stop, err := startLabProcess(ctx, env)
+	return base, stop, err
+}
+
+// startLabProcess is startLabChild that also returns the child's pid.
+func startLabProcess(ctx context.Context, env Env) (string, int, func(), error) {
 	exe, err := env.Executable()
 	if err != nil {
-		return "", nil, fmt.Errorf("cannot find the surge binary to start the lab: %w", err)
+		return "", 0, nil, fmt.Errorf("cannot find the surge binary to start the lab: %w", err)
 	}
 	cmd := exec.Command(exe, "lab", "--listen", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start the lab: %w", err)
+		return "", 0, nil, fmt.Errorf("start the lab: %w", err)
 	}
 	stopLab := func() {
 		_ = cmd.Process.Signal(os.Interrupt)
@@ -207,14 +216,14 @@ func startLabChild(ctx context.Context, env Env) (string, func(), error) {
 		base, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
 		if !ok {
 			stopLab()
-			return "", nil, errors.New("the lab did not start (no 'listening on' line)")
+			return "", 0, nil, errors.New("the lab did not start (no 'listening on' line)")
 		}
-		return base, stopLab, nil
+		return base, cmd.Process.Pid, stopLab, nil
 	case <-time.After(10 * time.Second):
 		stopLab()
-		return "", nil, errors.New("the lab did not start within 10 s")
+		return "", 0, nil, errors.New("the lab did not start within 10 s")
 	case <-ctx.Done():
 		stopLab()
-		return "", nil, ctx.Err()
+		return "", 0, nil, ctx.Err()
 	}
 }

@@ -2,22 +2,22 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/surgeload/surge/internal/capacity"
-	"github.com/surgeload/surge/internal/client"
-	"github.com/surgeload/surge/internal/diagnose"
 	"github.com/surgeload/surge/internal/expr"
-	"github.com/surgeload/surge/internal/load"
+	"github.com/surgeload/surge/internal/find"
 	"github.com/surgeload/surge/internal/probe"
 	"github.com/surgeload/surge/internal/report"
 	"github.com/surgeload/surge/internal/result"
-	"github.com/surgeload/surge/internal/runner"
 )
 
 const findLong = `Find the highest load URL sustains while every SLO holds, then name what
@@ -32,7 +32,13 @@ latency-floor, incorrect-responses, memory, client (surge itself saturated)
 or none. Probes (--probe) show the target's CPU and memory; without one,
 conclusions that need them say so.
 
-SLOs default to p95<100ms and errors<1%.
+SLOs default to p95<100ms and errors<1%. A latency --slo (p99<50ms) replaces
+only the latency default, an error --slo (errors<0.1%) only the error one;
+--no-default-slo keeps only the SLOs given. The header shows the set in use,
+and the capacity reports goodput (successful req/s) beside the total.
+
+With a probe that reads memory, the search stops growing the load once the
+target's memory grew by more than --max-target-growth, and names memory.
 
 Examples:
   surge find http://127.0.0.1:8080/pool
@@ -57,6 +63,8 @@ type findOptions struct {
 	precision    float64
 	probes       []string
 	probeMetrics []string
+	noDefaultSLO bool
+	maxGrowth    string
 }
 
 func newFindCmd(env Env) *cobra.Command {
@@ -90,29 +98,16 @@ func newFindCmd(env Env) *cobra.Command {
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "start of each level left out of its figures")
 	fs.DurationVar(&o.hold, "hold", 0, "how long the confirmation runs (default twice --step-duration)")
 	fs.Float64Var(&o.precision, "precision", 0.05, "relative precision of the capacity")
-	fs.StringArrayVar(&o.probes, "probe", nil, "read the target's side: prom=URL (Prometheus metrics), pid=N (/proc), cgroup=PATH (repeatable)")
+	fs.StringArrayVar(&o.probes, "probe", nil, "read the target's side: prom=URL[,cores=N] (Prometheus metrics), pid=N (/proc, with its children), cgroup=PATH (repeatable)")
+	fs.StringVar(&o.maxGrowth, "max-target-growth", "1GiB", "stop growing the load when a probe sees the target's memory grow by more than SIZE (e.g. 512MiB; 0: no bound)")
 	fs.StringArrayVar(&o.probeMetrics, "probe-metric", nil, "also read this metric from prom probes: NAME or NAME{label=\"value\"} (repeatable)")
-	o.register(fs, "an SLO every level must meet, e.g. 'p95<100ms', 'errors<1%' (repeatable; default p95<100ms and errors<1%)")
+	fs.BoolVar(&o.noDefaultSLO, "no-default-slo", false, "use only the --slo given: drop the default p95<100ms and errors<1%")
+	o.register(fs, "an SLO every level must meet, e.g. 'p95<100ms', 'errors<1%' (repeatable; a latency SLO replaces the default p95<100ms, an error SLO the default errors<1%)")
 	return cmd
 }
 
-// findSpec is a validated capacity search: everything needed to run it.
-type findSpec struct {
-	job       *workload
-	client    client.Config
-	slos      []*expr.Expr
-	probes    []probe.Probe
-	search    capacity.Config
-	model     string
-	think     [2]time.Duration
-	maxInfl   int
-	warmup    time.Duration
-	grace     time.Duration
-	hasChecks bool
-}
-
-func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (*findSpec, error) {
-	sp := &findSpec{}
+func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (*find.Spec, error) {
+	sp := &find.Spec{}
 	switch {
 	case fs.Changed("users") && (o.users < 1 || o.users > maxUsers):
 		return nil, usagef("-u/--users is the most users searched: from 1 to %d, got %d", maxUsers, o.users)
@@ -191,10 +186,11 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (
 	if o.maxInflight < 1 {
 		return nil, usagef("--max-inflight must be at least 1, got %d", o.maxInflight)
 	}
-	var err error
-	if sp.job, err = o.workload(target, stderr); err != nil {
+	job, err := o.workload(target, stderr)
+	if err != nil {
 		return nil, err
 	}
+	sp.Journeys, sp.Target, sp.Method = job.plan, job.target, job.method
 	users := int(o.max)
 	if o.model == "rate" {
 		users = 0
@@ -206,15 +202,19 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (
 	if o.model == "rate" {
 		conns = min(o.maxInflight, 1024)
 	}
-	if sp.client, err = o.clientConfig(conns); err != nil {
+	if sp.Client, err = o.clientConfig(conns); err != nil {
 		return nil, err
 	}
-	srcs := o.thresholds
-	if len(srcs) == 0 {
-		srcs = []flagValue{{"slo", "p95<100ms"}, {"slo", "errors<1%"}}
-	}
-	if sp.slos, err = parseThresholds(srcs); err != nil {
+	if sp.SLOs, sp.StepSLOs, err = job.thresholds(o.thresholds); err != nil {
 		return nil, err
+	}
+	if !o.noDefaultSLO {
+		if sp.SLOs, err = withDefaultSLOs(sp.SLOs); err != nil {
+			return nil, err
+		}
+	}
+	if len(sp.SLOs)+len(sp.StepSLOs) == 0 {
+		return nil, usagef("--no-default-slo needs at least one --slo: find searches for the load at which the SLOs hold")
 	}
 	if len(o.probeMetrics) > 0 && len(o.probes) == 0 {
 		return nil, usagef("--probe-metric needs a --probe prom=URL")
@@ -224,39 +224,31 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (
 		if err != nil {
 			return nil, dashed(err)
 		}
-		sp.probes = append(sp.probes, p)
+		sp.Probes = append(sp.Probes, p)
 	}
+	growth, err := parseSize(o.maxGrowth)
+	if err != nil {
+		return nil, usagef("--max-target-growth %q: %v", o.maxGrowth, err)
+	}
+	sp.MaxTargetGrowth = growth
 	if o.model == "users" {
 		lo, hi, err := o.thinkRange()
 		if err != nil {
 			return nil, err
 		}
-		sp.think = [2]time.Duration{lo, hi}
+		sp.Think, sp.ThinkMax = lo, hi
 	}
-	sp.search = capacity.Config{Integer: o.model == "users", Min: o.min, Max: o.max, Step: o.step, Hold: o.hold, Precision: o.precision}
-	sp.model = o.model
-	sp.maxInfl = o.maxInflight
-	sp.warmup = o.warmup
-	sp.grace = min(o.timeout, 2*time.Second)
-	sp.hasChecks = sp.job.checks
+	sp.Search = capacity.Config{Integer: o.model == "users", Min: o.min, Max: o.max, Step: o.step, Hold: o.hold, Precision: o.precision}
+	sp.Model = o.model
+	sp.MaxInflight = o.maxInflight
+	sp.Warmup = o.warmup
+	sp.Grace = min(o.timeout, 2*time.Second)
+	sp.Checks = job.checks
 	return sp, nil
 }
 
-// plan is the load plan of one level.
-func (sp *findSpec) plan(level float64, d time.Duration) load.Plan {
-	p := load.Plan{Duration: d, Grace: sp.grace}
-	if sp.model == "users" {
-		p.Users = load.RampUsers{N: int(level)}
-		p.Think, p.ThinkMax = sp.think[0], sp.think[1]
-	} else {
-		p.Arrivals = load.ConstantRate{Rate: level}
-		p.MaxInflight = sp.maxInfl
-	}
-	return p
-}
-
 // runFind runs a search, reports it and writes its result.
-func runFind(parent context.Context, env Env, sp *findSpec, quiet bool, jsonOut string) error {
+func runFind(parent context.Context, env Env, sp *find.Spec, quiet bool, jsonOut string) error {
 	out, err := openOutput(jsonOut, env.Stdout, "--json")
 	if err != nil {
 		return err
@@ -295,34 +287,22 @@ func findOutcome(env Env, res *result.Result, quiet bool) error {
 
 // search runs the capacity search, printing each step on stderr and the
 // summary on summaryTo (unless quiet), and returns find's result.
-func search(ctx context.Context, env Env, sp *findSpec, quiet bool, summaryTo io.Writer) (*result.Result, error) {
-	started := time.Now()
+func search(ctx context.Context, env Env, sp *find.Spec, quiet bool, summaryTo io.Writer) (*result.Result, error) {
 	if !quiet {
 		model := "closed model"
-		if sp.model == "rate" {
+		if sp.Model == "rate" {
 			model = "open model"
 		}
-		fmt.Fprintf(env.Stderr, "surge find · %s %s · SLO %s · %s, %s to %s\n", sp.job.method, sp.job.target, sloText(sp.slos),
-			model, report.Level(sp.model, sp.search.Min), report.Level(sp.model, sp.search.Max))
-	}
-	n := 0
-	run := func(ctx context.Context, level float64, phase string, d time.Duration) (*result.Result, error) {
-		return runner.Run(ctx, runner.Options{
-			Journeys: sp.job.plan, Target: sp.job.target, Method: sp.job.method, Client: sp.client, Plan: sp.plan(level, d),
-			Thresholds: sp.slos, Warmup: sp.warmup, Probes: sp.probes,
-		})
-	}
-	progress := func(st capacity.Step) {
-		n++
-		if !quiet {
-			fmt.Fprintln(env.Stderr, report.StepLine(n, sp.model, st.Level, st.Phase, st.OK, st.Result))
+		fmt.Fprintf(env.Stderr, "surge find · %s %s · SLO %s · %s, %s to %s\n", sp.Method, sp.Target, sp.SLOText(),
+			model, report.Level(sp.Model, sp.Search.Min), report.Level(sp.Model, sp.Search.Max))
+		sp.OnStep = func(n int, st capacity.Step) {
+			fmt.Fprintln(env.Stderr, report.StepLine(n, sp.Model, st.Level, st.Phase, st.OK, st.Result))
 		}
 	}
-	oc, err := capacity.Search(ctx, sp.search, run, progress)
+	res, err := find.Search(ctx, *sp)
 	if err != nil {
 		return nil, err
 	}
-	res := assembleFind(sp, oc, started)
 	if !quiet {
 		fmt.Fprintln(env.Stderr)
 		if err := report.Find(summaryTo, res); err != nil {
@@ -332,89 +312,54 @@ func search(ctx context.Context, env Env, sp *findSpec, quiet bool, summaryTo io
 	return res, nil
 }
 
-// assembleFind builds find's result: the envelope of the confirmed level
-// (or the last step), plus capacity, steps and bottleneck.
-func assembleFind(sp *findSpec, oc capacity.Outcome, started time.Time) *result.Result {
-	var env *result.Result
-	switch {
-	case oc.Confirmed != nil:
-		env = oc.Confirmed
-	case len(oc.Steps) > 0:
-		env = oc.Steps[len(oc.Steps)-1].Result
-	default:
-		env = &result.Result{Version: result.Version, Target: sp.job.target, Method: sp.job.method, Probes: result.Probes{}, Thresholds: []result.Threshold{}}
-	}
-	res := *env
-	res.Started = started.UTC().Truncate(time.Millisecond)
-	res.Model = sp.model
-	res.Partial = oc.Interrupted
-	res.DurationS = result.Round(time.Since(started).Seconds(), 3)
+// defaultSLOs are find's SLOs when none of their kind is given.
+var defaultSLOs = []string{"p95<100ms", "errors<1%"}
 
-	slo := make([]string, len(sp.slos))
-	for i, e := range sp.slos {
-		slo[i] = e.String()
+// withDefaultSLOs adds each default SLO whose kind (latency, errors) the
+// user's SLOs do not bound already.
+func withDefaultSLOs(user []*expr.Expr) ([]*expr.Expr, error) {
+	var lat, errs bool
+	for _, e := range user {
+		lat = lat || e.IsLatency()
+		errs = errs || e.Unit() == "%"
 	}
-	c := &result.Capacity{SLO: slo, MetAtMin: oc.MetAtMin, Confirmed: oc.Confirmed != nil}
-	if oc.MetAtMin {
-		if sp.model == "users" {
-			c.Users = int(oc.Capacity)
-		} else {
-			c.Rate = oc.Capacity
+	out := user
+	for _, src := range defaultSLOs {
+		d, err := expr.Parse(src)
+		if err != nil {
+			return nil, err
 		}
-		if oc.Confirmed != nil {
-			c.RPS = oc.Confirmed.Summary.RPS
-		} else {
-			for _, st := range oc.Steps {
-				if st.Level == oc.Capacity && st.OK {
-					c.RPS = st.Result.Summary.RPS
-				}
-			}
+		if (d.IsLatency() && !lat) || (d.Unit() == "%" && !errs) {
+			out = append(out, d)
 		}
 	}
-	res.Capacity = c
-
-	// The timeline runs through every step, one after the other.
-	res.Timeline = nil
-	offset := 0.0
-	var dsteps []diagnose.Step
-	for _, st := range oc.Steps {
-		r := st.Result
-		for _, p := range r.Timeline {
-			p.T = result.Round(p.T+offset, 3)
-			res.Timeline = append(res.Timeline, p)
-		}
-		offset += r.DurationS
-		s := result.Step{
-			Phase: st.Phase, DurationS: r.DurationS, RPS: r.Summary.RPS, Latency: r.Summary.Latency,
-			Errors: r.Summary.Errors, StatusCodes: r.Summary.StatusCodes, SLOOK: st.OK, SLO: r.Thresholds,
-			Client: r.Client, Probes: map[string]*result.ProbeWindow{},
-		}
-		if sp.model == "users" {
-			s.Users = int(st.Level)
-		} else {
-			s.Rate = st.Level
-		}
-		for name, ps := range r.Probes {
-			s.Probes[name] = ps.Window
-		}
-		res.Steps = append(res.Steps, s)
-		dsteps = append(dsteps, diagnose.Step{Level: st.Level, Phase: st.Phase, OK: st.OK, R: r})
-	}
-	v := diagnose.Diagnose(diagnose.Input{
-		Model: sp.model, Steps: dsteps, Capacity: oc.Capacity, MetAtMin: oc.MetAtMin,
-		ReachedMax: oc.ReachedMax, SLO: slo, Checks: sp.hasChecks,
-	})
-	res.Bottleneck = &v
-	return &res
+	return out, nil
 }
 
-func sloText(slos []*expr.Expr) string {
-	s := ""
-	for i, e := range slos {
-		if i > 0 {
-			s += ", "
+// sizeUnits are the units --max-target-growth takes, longest first.
+var sizeUnits = []struct {
+	suffix string
+	bytes  float64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+}
+
+// parseSize reads a size such as 512MiB, 1.5GB or 0.
+func parseSize(s string) (float64, error) {
+	num, mult := strings.TrimSpace(s), 1.0
+	for _, u := range sizeUnits {
+		if n, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = strings.TrimSpace(n), u.bytes
+			break
 		}
-		s += e.String()
 	}
-	return s
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, errors.New("want a size such as 512MiB or 2GB (0: no bound)")
+	}
+	if v > 0 && mult == 1 && num == strings.TrimSpace(s) {
+		return 0, errors.New("give a unit: B, KiB, MiB, GiB, KB, MB or GB (0: no bound)")
+	}
+	return v * mult, nil
 }

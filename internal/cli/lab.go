@@ -26,9 +26,11 @@ Examples:
   surge run -u 40 -d 20s 'http://127.0.0.1:8080/pool?n=20&ms=10'`
 
 type labOptions struct {
-	listen  string
-	rows    int
-	leakMax int64
+	listen      string
+	rows        int
+	leakMax     int64
+	noGoMetrics bool
+	backend     bool
 }
 
 func newLabCmd(env Env) *cobra.Command {
@@ -48,25 +50,39 @@ func newLabCmd(env Env) *cobra.Command {
 	fs.StringVar(&o.listen, "listen", o.listen, "loopback address to listen on (port 0: any free port)")
 	fs.IntVar(&o.rows, "rows", o.rows, "rows in the in-memory table behind /scan and /lookup")
 	fs.Int64Var(&o.leakMax, "leak-max", o.leakMax, "MiB that /leak may retain in total")
+	fs.BoolVar(&o.noGoMetrics, "no-go-metrics", false, "leave the Go runtime's go_* metrics off /metrics (as a non-Go service would: no core count)")
+	fs.BoolVar(&o.backend, "backend", false, "start a second lab as a child process for /backend to call, as an app calls its database")
 	return cmd
 }
 
 func (o *labOptions) run(cmd *cobra.Command, env Env) error {
-	cfg := lab.Config{Listen: o.listen, Rows: o.rows, LeakMax: o.leakMax << 20}
+	cfg := lab.Config{Listen: o.listen, Rows: o.rows, LeakMax: o.leakMax << 20, NoGoMetrics: o.noGoMetrics}
 	if o.leakMax < 0 || o.leakMax > 1<<20 {
 		return usagef("--leak-max must be from 0 to %d MiB, got %d", 1<<20, o.leakMax)
 	}
 	if err := cfg.Validate(); err != nil {
 		return asUsage(labFlagError(err))
 	}
+	ctx, stop := interruptible(cmd.Context(), env)
+	defer stop()
+	var backendPID int
+	if o.backend {
+		base, pid, stopBackend, err := startLabProcess(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer stopBackend()
+		cfg.Backend, backendPID = base, pid
+	}
 	srv, err := lab.New(cfg)
 	if err != nil {
 		return err
 	}
-	ctx, stop := interruptible(cmd.Context(), env)
-	defer stop()
 	return srv.Serve(ctx, func(addr net.Addr) {
 		fmt.Fprintf(env.Stdout, "listening on http://%s\n", addr)
+		if cfg.Backend != "" {
+			fmt.Fprintf(env.Stdout, "backend on %s pid %d\n", cfg.Backend, backendPID)
+		}
 		fmt.Fprintf(env.Stderr, "surge lab: GET http://%s/ lists the endpoints; Ctrl-C stops\n", addr)
 	})
 }

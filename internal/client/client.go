@@ -149,6 +149,9 @@ type Result struct {
 	Code  int   // HTTP status code, 0 when no response arrived
 	Class Class // OK or the failure class
 	Proto int   // major HTTP version of the response (1 or 2), 0 without one
+	// RetryAfter is true when the response carried Retry-After: a 503
+	// with it asks to come back later (a quota), without it sheds load.
+	RetryAfter bool
 	// Body and Header hold what the request asked to keep of a response
 	// (Request.KeepBody, KeepHeaders): the body, up to Config.MaxBody
 	// bytes, and the header lines ("Name: value\r\n" each). They belong

@@ -30,6 +30,8 @@ type h1Response struct {
 	code    int
 	close   bool  // the connection cannot carry another request
 	bodyLen int64 // body bytes read
+	// retryAfter is true when the final head carried Retry-After.
+	retryAfter bool
 }
 
 // framing is what a response head says about its body.
@@ -324,6 +326,8 @@ func (p *h1Parser) headerLine(line []byte) error {
 			return fmt.Errorf("%w: unsupported Transfer-Encoding %q", ErrMalformed, clip(value))
 		}
 		f.chunked = true
+	case equalFold(name, "retry-after"):
+		p.resp.retryAfter = true
 	case equalFold(name, "connection"):
 		p.resp.close = p.resp.close || hasToken(value, "close")
 		f.keepAlive = f.keepAlive || hasToken(value, "keep-alive")
@@ -342,6 +346,7 @@ func (p *h1Parser) endHead() error {
 			return fmt.Errorf("%w: more than %d interim (1xx) responses", ErrMalformed, maxInterim)
 		}
 		p.state = sStatus // 100 Continue, 103 Early Hints: the real answer follows
+		p.resp.retryAfter = false
 		return nil
 	}
 	if p.http10 && !p.f.keepAlive {

@@ -55,3 +55,21 @@ func BenchmarkParseResponse(b *testing.B) {
 		})
 	}
 }
+
+// Retry-After is seen on the final head only, and forgotten between
+// responses on the same connection.
+func TestParserSeesRetryAfter(t *testing.T) {
+	var p h1Parser
+	parseIn(t, &p, []byte("HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nContent-Length: 0\r\n\r\n"))
+	if p.resp.code != 503 || !p.resp.retryAfter {
+		t.Fatalf("503 with Retry-After: %+v", p.resp)
+	}
+	parseIn(t, &p, []byte("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"))
+	if p.resp.retryAfter {
+		t.Fatal("a 503 without Retry-After after one with it: still marked")
+	}
+	parseIn(t, &p, []byte("HTTP/1.1 103 Early Hints\r\nRetry-After: 5\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+	if p.resp.code != 200 || p.resp.retryAfter {
+		t.Fatalf("Retry-After on an interim 103 only: %+v", p.resp)
+	}
+}

@@ -254,7 +254,7 @@ func (s *h1Sender) complete(closeConn bool) {
 	if closeConn || resp.close || s.c.cfg.NoKeepAlive || s.sent < len(s.wire) {
 		s.closeConn()
 	}
-	res := Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1}
+	res := Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1, RetryAfter: resp.retryAfter}
 	if s.x.Req.KeepBody {
 		res.Body = s.body.buf
 	}

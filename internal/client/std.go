@@ -117,7 +117,7 @@ func (w *stdWorker) Do(ctx context.Context, x *Exchange) Result {
 	}
 	_, err = io.Copy(sink, resp.Body)
 	resp.Body.Close()
-	res := Result{Code: resp.StatusCode, Class: ClassOfStatus(resp.StatusCode), Proto: resp.ProtoMajor}
+	res := Result{Code: resp.StatusCode, Class: ClassOfStatus(resp.StatusCode), Proto: resp.ProtoMajor, RetryAfter: resp.Header.Get("Retry-After") != ""}
 	if err != nil {
 		res.Class = classify(err, ctx.Err() != nil)
 		return res

@@ -26,6 +26,13 @@ type Config struct {
 	// retaining and says so with the header "X-Lab-Leak: full". Zero means
 	// /leak never retains anything.
 	LeakMax int64
+	// NoGoMetrics leaves the Go runtime's metrics (go_*) off /metrics, as
+	// a non-Go service or a Go service with its own registry would: a prom
+	// probe then cannot read the cores (go_sched_gomaxprocs_threads).
+	NoGoMetrics bool
+	// Backend is the base URL (loopback) of a second lab that /backend
+	// calls, as an app calls its database; empty: /backend answers 404.
+	Backend string
 }
 
 // DefaultConfig returns the defaults: Listen "127.0.0.1:8080", Rows 100000,
@@ -50,6 +57,11 @@ func (c Config) Validate() error {
 	}
 	if c.LeakMax < 0 {
 		errs = append(errs, fmt.Errorf("leak max %d: must be at least 0 bytes", c.LeakMax))
+	}
+	if c.Backend != "" {
+		if err := validateBackend(c.Backend); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -91,4 +103,16 @@ func isLoopbackAddr(a net.Addr) bool {
 		return false
 	}
 	return ap.Addr().Unmap().IsLoopback()
+}
+
+// validateBackend checks that a backend is http://HOST:PORT on loopback.
+func validateBackend(base string) error {
+	hostport, ok := strings.CutPrefix(base, "http://")
+	if !ok || strings.ContainsAny(hostport, "/?#") {
+		return fmt.Errorf("backend %q: want http://HOST:PORT", base)
+	}
+	if err := validateListen(hostport); err != nil {
+		return fmt.Errorf("backend %q: %w", base, err)
+	}
+	return nil
 }

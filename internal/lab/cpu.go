@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"crypto/sha256"
 	"net/http"
 	"runtime"
@@ -48,12 +49,16 @@ func (s *Server) handleCPU(w http.ResponseWriter, r *http.Request) {
 // and at least 10 s. It reports false when the request's context ended
 // first.
 func burn(r *http.Request, d time.Duration) bool {
+	return burnCtx(r.Context(), d)
+}
+
+// burnCtx is burn for a context of its own.
+func burnCtx(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	ctx := r.Context()
 	start, ok := threadCPU()
 	wallStart := time.Now()
 	wallCap := max((100+time.Duration(maxBurners/runtime.GOMAXPROCS(0)))*d, 10*time.Second)

@@ -72,8 +72,8 @@ var endpoints = []Endpoint{
 	{
 		Path:   "/overload",
 		Class:  "errors",
-		Knobs:  "limit= in-flight limit (default 50, 0..100000), ms= service time (default 10, 0..60000)",
-		Theory: "capacity = limit x 1000/ms req/s; above limit in flight, 500 at once while successes stay at ~ms; e.g. /overload?limit=50&ms=10 -> 5000 req/s, then 5xx",
+		Knobs:  "limit= in-flight limit (default 50, 0..100000), ms= service time (default 10, 0..60000), code= status when over the limit (default 500, 500..503), retry= Retry-After seconds (default 0: none, 0..3600)",
+		Theory: "capacity = limit x 1000/ms req/s; above limit in flight, code at once while successes stay at ~ms; e.g. /overload?limit=50&ms=10 -> 5000 req/s, then 5xx; code=503 is a load shedder (errors), code=503&retry=1 a quota that says when to come back (throttled)",
 	},
 	{
 		Path:   "/race",
@@ -86,6 +86,24 @@ var endpoints = []Endpoint{
 		Class:  "memory",
 		Knobs:  "kb= KiB retained per request (default 64, 0..65536)",
 		Theory: "RSS grows by ~kb KiB per request until the lab's leak cap (default 512 MiB), then X-Lab-Leak: full; e.g. 1000 x /leak?kb=64 -> +64 MiB",
+	},
+	{
+		Path:   "/single",
+		Class:  "cpu",
+		Knobs:  "ms= CPU milliseconds per request (default 5, 0..60000)",
+		Theory: "one event-loop thread does every request's work in turn: capacity = 1000/ms req/s with one core busy, whatever the host has; e.g. /single?ms=5 -> 200 req/s, 1 core",
+	},
+	{
+		Path:   "/retro",
+		Class:  "serialized",
+		Knobs:  "ms= base lock hold time (default 5, 0..60000)",
+		Theory: "one lock held ms plus ms/10 per request waiting on it (every hand-off wakes them all): 1000/ms req/s at 1 user, falling as users grow (retrograde); e.g. /retro?ms=5 -> 200 req/s at 1 user, ~27 req/s at 64",
+	},
+	{
+		Path:   "/backend",
+		Class:  "cpu",
+		Knobs:  "ms= CPU milliseconds per request, spent in the backend (default 5, 0..60000)",
+		Theory: "calls the backend lab's /cpu?ms= (surge lab --backend starts one as a child process): the backend saturates its cores while this process stays idle; capacity = backend GOMAXPROCS x 1000/ms req/s; 404 without a backend",
 	},
 	{
 		Path:   "/scan",

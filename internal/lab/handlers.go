@@ -107,13 +107,16 @@ type overloadState struct {
 	inflight atomic.Int64
 }
 
-// handleOverload answers 500 at once when more than limit /overload
-// requests are in flight (this one included); otherwise it sleeps ms and
-// answers 200: a server that fails under overload instead of queueing.
+// handleOverload answers code (500, or 503) at once when more than limit
+// /overload requests are in flight (this one included), with Retry-After
+// when retry > 0; otherwise it sleeps ms and answers 200: a server that
+// fails under overload instead of queueing, or a load shedder (503).
 func (s *Server) handleOverload(w http.ResponseWriter, r *http.Request) {
-	k := parseKnobs(r, "limit", "ms")
+	k := parseKnobs(r, "limit", "ms", "code", "retry")
 	limit := k.int("limit", 50, 0, maxLimit)
 	ms := k.int("ms", 10, 0, maxMS)
+	code := k.int("code", 500, 500, 503)
+	retry := k.int("retry", 0, 0, 3600)
 	if !k.ok(w) {
 		return
 	}
@@ -121,7 +124,10 @@ func (s *Server) handleOverload(w http.ResponseWriter, r *http.Request) {
 	defer s.overload.inflight.Add(-1)
 	if n > limit {
 		s.m.overloadRejected.Inc()
-		http.Error(w, fmt.Sprintf("overloaded: %d in flight, limit %d", n, limit), http.StatusInternalServerError)
+		if retry > 0 {
+			w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
+		}
+		http.Error(w, fmt.Sprintf("overloaded: %d in flight, limit %d", n, limit), int(code))
 		return
 	}
 	if !sleep(r.Context(), time.Duration(ms)*time.Millisecond) {

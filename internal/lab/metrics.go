@@ -29,7 +29,7 @@ type metrics struct {
 
 // newMetrics builds the metrics and registers them, with the process and
 // Go collectors, on a new registry.
-func newMetrics() (*metrics, error) {
+func newMetrics(noGo bool) (*metrics, error) {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -76,9 +76,11 @@ func newMetrics() (*metrics, error) {
 	}
 	cs := []prometheus.Collector{
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewGoCollector(),
 		m.requests, m.inflight, m.duration, m.poolWaiters, m.poolInUse,
 		m.lockWaiters, m.quotaRejected, m.overloadRejected, m.raceWrong, m.leakBytes,
+	}
+	if !noGo {
+		cs = append(cs, collectors.NewGoCollector())
 	}
 	for _, c := range cs {
 		if err := m.reg.Register(c); err != nil {

@@ -41,6 +41,9 @@ type Server struct {
 	overload overloadState
 	race     raceState
 	leak     leakState
+	loop     loopState
+	retro    retroState
+	backend  *http.Client // calls cfg.Backend; nil without one
 	shop     *shop
 }
 
@@ -57,7 +60,7 @@ func New(c Config) (*Server, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("lab config: %w", err)
 	}
-	m, err := newMetrics()
+	m, err := newMetrics(c.NoGoMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +75,13 @@ func New(c Config) (*Server, error) {
 		burners: make(chan struct{}, maxBurners),
 	}
 	s.lock.init()
+	s.retro.init()
+	if c.Backend != "" {
+		s.backend = &http.Client{
+			Timeout:   time.Minute,
+			Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 1024, IdleConnTimeout: 30 * time.Second},
+		}
+	}
 	s.pools.init()
 	s.buckets.init()
 	s.m.lockWaiters.Set(0)
@@ -97,6 +107,9 @@ func New(c Config) (*Server, error) {
 		{"leak", "/leak", s.handleLeak},
 		{"scan", "/scan", s.handleScan},
 		{"lookup", "/lookup", s.handleLookup},
+		{"single", "/single", s.handleSingle},
+		{"retro", "/retro", s.handleRetro},
+		{"backend", "/backend", s.handleBackend},
 	}
 	if s.shop, err = newShop(m.reg); err != nil {
 		return nil, err

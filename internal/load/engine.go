@@ -110,7 +110,21 @@ type Stats struct {
 	// Stopped says why the run ended before its plan did, when a journey
 	// could start no more iterations (its data ran out); "" otherwise.
 	Stopped string
+	// Late counts open-model arrivals sent more than LateAfter after they
+	// were due (a stall of surge, or every in-flight slot busy). The
+	// backlog is sent at up to CatchUp times the schedule's rate, never
+	// as one burst, but the target still sees a faster rate for a while.
+	Late uint64
 }
+
+// Open-model catch-up: arrivals that fall behind are sent at most CatchUp
+// times as fast as scheduled until the schedule is met again, so a stall
+// never turns into a burst; those sent more than LateAfter late count in
+// Stats.Late.
+const (
+	CatchUp   = 2
+	LateAfter = 10 * time.Millisecond
+)
 
 // Engine runs one Plan. Its Gauges may be read while it runs.
 type Engine struct {
@@ -130,6 +144,8 @@ type Engine struct {
 	// could start no more iterations).
 	stoppedOnce sync.Once
 	stopped     string
+	// lateSends counts open-model arrivals dispatched over LateAfter late.
+	lateSends atomic.Uint64
 
 	mu      sync.Mutex
 	workers []*workerState
@@ -217,6 +233,7 @@ func (e *Engine) Run(ctx context.Context) Stats {
 	st := Stats{
 		Stopped:     e.stopped,
 		Dropped:     dropped + e.lateDrops.Load(),
+		Late:        e.lateSends.Load(),
 		Elapsed:     time.Since(e.start),
 		Interrupted: ctx.Err() != nil,
 	}
@@ -392,11 +409,12 @@ func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, w 
 			st.done.Add(1)
 			res, wait := w.Journey.Done(res)
 			e.sink.Record(id, metrics.Outcome{
-				Latency: t1.Sub(t0),
-				Code:    res.Code,
-				Class:   res.Class,
-				Proto:   res.Proto,
-				Step:    step,
+				Latency:    t1.Sub(t0),
+				Code:       res.Code,
+				Class:      res.Class,
+				Proto:      res.Proto,
+				RetryAfter: res.RetryAfter,
+				Step:       step,
 			})
 			if res.Class == client.Canceled {
 				return
@@ -511,11 +529,12 @@ func (u *asyncUser) finished(res client.Result) {
 	u.st.done.Add(1)
 	res, wait := u.j.Done(res)
 	e.sink.Record(u.id, metrics.Outcome{
-		Latency: t1.Sub(u.t0),
-		Code:    res.Code,
-		Class:   res.Class,
-		Proto:   res.Proto,
-		Step:    u.cur,
+		Latency:    t1.Sub(u.t0),
+		Code:       res.Code,
+		Class:      res.Class,
+		Proto:      res.Proto,
+		RetryAfter: res.RetryAfter,
+		Step:       u.cur,
 	})
 	if res.Class == client.Canceled {
 		u.end()
@@ -605,6 +624,7 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64, capped bool) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	workers := 0
+	var prevAt, lastSend time.Duration // the previous arrival: due, dispatched
 	var i uint64
 	for ; ; i++ {
 		if e.plan.Requests > 0 && i >= e.plan.Requests {
@@ -614,7 +634,16 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64, capped bool) {
 		if !ok || at >= e.plan.Duration {
 			return 0, false
 		}
-		if wait := at - time.Since(e.start); wait > 0 {
+		// Behind schedule, arrivals go out at most CatchUp times as fast
+		// as scheduled, not all at once: a stall must not become a burst
+		// that the target (a rate limiter) takes for a spike.
+		sendAt := at
+		if i > 0 {
+			lastSend = time.Since(e.start) // the previous dispatch just ended
+			sendAt = max(at, lastSend+(at-prevAt)/CatchUp)
+		}
+		prevAt = at
+		if wait := sendAt - time.Since(e.start); wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
@@ -625,6 +654,9 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64, capped bool) {
 		}
 		if e.halted.Load() {
 			return e.countDropped(i), false
+		}
+		if time.Since(e.start)-at > LateAfter {
+			e.lateSends.Add(1)
 		}
 		select {
 		case work <- at:
@@ -728,11 +760,12 @@ func (o *openSender) finished(res client.Result) {
 	o.st.done.Add(1)
 	res, wait := o.j.Done(res)
 	out := metrics.Outcome{
-		Latency: t1.Sub(o.t0),
-		Code:    res.Code,
-		Class:   res.Class,
-		Proto:   res.Proto,
-		Step:    o.cur,
+		Latency:    t1.Sub(o.t0),
+		Code:       res.Code,
+		Class:      res.Class,
+		Proto:      res.Proto,
+		RetryAfter: res.RetryAfter,
+		Step:       o.cur,
 	}
 	if o.first {
 		// The arrival's first request is measured from when it was due.
@@ -858,7 +891,7 @@ func (e *Engine) iterate(reqCtx context.Context, due time.Time, id int, st *work
 		t1 := time.Now()
 		st.done.Add(1)
 		res, wait := w.Journey.Done(res)
-		out := metrics.Outcome{Latency: t1.Sub(t0), Code: res.Code, Class: res.Class, Proto: res.Proto, Step: step}
+		out := metrics.Outcome{Latency: t1.Sub(t0), Code: res.Code, Class: res.Class, Proto: res.Proto, RetryAfter: res.RetryAfter, Step: step}
 		if first {
 			out.Latency, out.Lag, out.Scheduled = t1.Sub(due), t0.Sub(due), true
 			first = false

@@ -388,3 +388,59 @@ func TestPlanValidate(t *testing.T) {
 		}
 	}
 }
+
+// stallDoer answers its first request after stall, every later one at
+// once, and notes when each request was sent.
+type stallDoer struct {
+	stall time.Duration
+	mu    *sync.Mutex
+	sent  *[]time.Time
+}
+
+func (f stallDoer) Do(ctx context.Context, _ *client.Exchange) client.Result {
+	f.mu.Lock()
+	*f.sent = append(*f.sent, time.Now())
+	first := len(*f.sent) == 1
+	f.mu.Unlock()
+	if first {
+		time.Sleep(f.stall) // the target hangs once; synctest's clock
+	}
+	return client.Result{Code: 200, Class: client.OK, Proto: 1}
+}
+
+// A stall leaves a backlog of arrivals; it must go out at no more than
+// CatchUp times the rate, not as one burst, and count as late.
+func TestOpenModelSpreadsABacklog(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var sent []time.Time
+		p := load.Plan{Arrivals: load.ConstantRate{Rate: 1000}, Duration: time.Second, MaxInflight: 1, Grace: time.Second}
+		e, err := load.New(p, func(int) load.Worker {
+			return load.Worker{Journey: &steps{n: 1}, Sender: stallDoer{stall: 50 * time.Millisecond, mu: &mu, sent: &sent}}
+		}, &sink{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		st := e.Run(context.Background())
+		if st.Sent != 1000 || st.Dropped != 0 {
+			t.Fatalf("sent %d dropped %d, want all 1000 sent", st.Sent, st.Dropped)
+		}
+		// In any 5 ms: at most CatchUp × 1000/s × 5 ms = 10 sends (+1 at
+		// the window's edge). A burst would send the ~50 backlogged at once.
+		for i := range sent {
+			n := 0
+			for j := i; j < len(sent) && sent[j].Sub(sent[i]) < 5*time.Millisecond; j++ {
+				n++
+			}
+			if n > 11 {
+				t.Fatalf("%d requests sent within 5 ms from %v: a burst", n, sent[i].Sub(start))
+			}
+		}
+		// Arrival k (due at k ms) goes at ~50 + k/2 ms until it catches up
+		// at k = 100: those more than 10 ms late are about k < 80.
+		if st.Late < 70 || st.Late > 90 {
+			t.Fatalf("%d late sends, want ~80", st.Late)
+		}
+	})
+}

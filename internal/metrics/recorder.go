@@ -26,6 +26,8 @@ type Outcome struct {
 	// Step is the index of the journey step the request was (0 for a
 	// one-step run).
 	Step int
+	// RetryAfter marks a response that carried Retry-After.
+	RetryAfter bool
 }
 
 // maxCode bounds the status codes counted in arrays; others go to a map.
@@ -46,6 +48,7 @@ type counts struct {
 	iterLat   *hist.Histogram // completed iterations
 	iterOK    int64
 	iterFails int64
+	retry     int64 // responses with Retry-After
 }
 
 // newCounts returns counts for a run of the given number of journey
@@ -89,6 +92,9 @@ func (c *counts) add(o *Outcome) {
 	if o.Proto > 0 && o.Proto < len(c.proto) {
 		c.proto[o.Proto]++
 	}
+	if o.RetryAfter {
+		c.retry++
+	}
 }
 
 func (c *counts) merge(o *counts) {
@@ -120,6 +126,7 @@ func (c *counts) merge(o *counts) {
 	for i, v := range o.proto {
 		c.proto[i] += v
 	}
+	c.retry += o.retry
 }
 
 func (c *counts) reset() {
@@ -139,6 +146,7 @@ func (c *counts) reset() {
 	c.codes = [maxCode]int64{}
 	c.odd = nil
 	c.proto = [3]int64{}
+	c.retry = 0
 }
 
 func (c *counts) errors() int64 {
@@ -293,15 +301,16 @@ func (r *Recorder) Totals() Totals {
 
 func (c *counts) totals() Totals {
 	t := Totals{
-		Requests: c.requests,
-		Errors:   c.errors(),
-		Canceled: c.classes[client.Canceled],
-		Latency:  hist.New(),
-		Lag:      hist.New(),
-		Codes:    make(map[int]int64),
-		ByClass:  make(map[string]int64),
-		HTTP1:    c.proto[1],
-		HTTP2:    c.proto[2],
+		Requests:   c.requests,
+		Errors:     c.errors(),
+		Canceled:   c.classes[client.Canceled],
+		Latency:    hist.New(),
+		Lag:        hist.New(),
+		Codes:      make(map[int]int64),
+		ByClass:    make(map[string]int64),
+		HTTP1:      c.proto[1],
+		HTTP2:      c.proto[2],
+		RetryAfter: c.retry,
 	}
 	t.Latency.Merge(c.lat)
 	if c.lag != nil {
@@ -338,6 +347,8 @@ type Totals struct {
 	// and Iterations the journeys'.
 	Steps      []Totals
 	Iterations *IterTotals
+	// RetryAfter counts responses that carried Retry-After.
+	RetryAfter int64
 }
 
 // IterTotals counts the iterations of a journey run.

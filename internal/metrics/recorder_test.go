@@ -93,3 +93,14 @@ func TestTimelineStaysBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestRecorderCountsRetryAfter(t *testing.T) {
+	r := metrics.NewRecorder(10, 0)
+	r.Record(0, metrics.Outcome{Code: 503, Class: client.HTTP5xx, RetryAfter: true, Proto: 1})
+	r.Record(1, metrics.Outcome{Code: 503, Class: client.HTTP5xx, Proto: 1})
+	r.Record(2, metrics.Outcome{Code: 429, Class: client.HTTP4xx, RetryAfter: true, Proto: 1})
+	r.Tick(time.Second, metrics.Gauges{}, true) // totals count closed intervals
+	if tot := r.Totals(); tot.RetryAfter != 2 || tot.Codes[503] != 2 {
+		t.Fatalf("totals %+v: want 2 responses with Retry-After of 3", tot)
+	}
+}

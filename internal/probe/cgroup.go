@@ -7,11 +7,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 )
 
-// cgroup reads a cgroup v2 directory: cpu.stat, memory.current, cpu.max.
+// cgroup reads a cgroup v2 directory: cpu.stat, memory.current, and its
+// cores from cpu.max, else cpuset.cpus.effective, else the host's CPUs.
 type cgroup struct {
 	name string
 	dir  string
@@ -27,7 +29,7 @@ func newCgroup(spec, dir string) (*cgroup, error) {
 func (c *cgroup) Name() string { return c.name }
 
 func (c *cgroup) Sample(context.Context) (Sample, error) {
-	s := Sample{CPU: math.NaN(), RSS: math.NaN(), Cores: math.NaN()}
+	s := Sample{CPU: math.NaN(), RSS: math.NaN(), Cores: math.NaN(), BusiestThread: math.NaN()}
 	stat, err := os.ReadFile(filepath.Join(c.dir, "cpu.stat"))
 	if err != nil {
 		return s, err
@@ -47,7 +49,41 @@ func (c *cgroup) Sample(context.Context) (Sample, error) {
 	if b, err := os.ReadFile(filepath.Join(c.dir, "cpu.max")); err == nil {
 		s.Cores = cgroupCores(string(b))
 	}
+	if math.IsNaN(s.Cores) {
+		// No quota: the CPUs the cgroup may run on, else the host's.
+		if b, err := os.ReadFile(filepath.Join(c.dir, "cpuset.cpus.effective")); err == nil {
+			if n := cpuList(string(b)); n > 0 {
+				s.Cores = float64(n)
+			}
+		}
+	}
+	if math.IsNaN(s.Cores) {
+		s.Cores = float64(runtime.NumCPU())
+	}
 	return s, nil
+}
+
+// cpuList counts the CPUs of a list such as "0-3,6,8-9"; 0 when malformed.
+func cpuList(s string) int {
+	n := 0
+	for _, part := range strings.Split(strings.TrimSpace(s), ",") {
+		if part == "" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return 0
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return 0
+			}
+		}
+		n += b - a + 1
+	}
+	return n
 }
 
 // cgroupCores reads cpu.max ("QUOTA PERIOD" or "max PERIOD").

@@ -18,6 +18,10 @@ type Sample struct {
 	RSS     float64            // resident memory, bytes
 	Cores   float64            // CPUs available to the target (NaN: unknown)
 	Metrics map[string]float64 // values of the metrics asked for (--probe-metric)
+	// BusiestThread is the CPU (in cores) of the target's busiest thread
+	// since the previous sample: 1 is a thread that never left the CPU.
+	// NaN when unknown (only pid probes read threads).
+	BusiestThread float64
 }
 
 // Probe reads the target once per call. Sample may be called from one
@@ -174,7 +178,10 @@ type Window struct {
 	RSSDelta float64            // change of resident memory over the window, bytes
 	Metrics  map[string]float64 // metric values at the end of the window
 	Rates    map[string]float64 // per-second change of each metric over the window
-	Samples  int                // samples in the window
+	// BusiestThread is the CPU (in cores) of the busiest thread over the
+	// window, NaN when unknown.
+	BusiestThread float64
+	Samples       int // samples in the window
 }
 
 // ErrTooFewSamples is returned by Summarize when a window holds fewer than
@@ -189,7 +196,7 @@ func Summarize(sr Series, from, to time.Duration) (Window, error) {
 			in = append(in, s)
 		}
 	}
-	w := Window{Samples: len(in), CPUUtil: math.NaN(), Cores: math.NaN(), RSS: math.NaN(), RSSDelta: math.NaN(), CPUCores: math.NaN()}
+	w := Window{Samples: len(in), CPUUtil: math.NaN(), Cores: math.NaN(), RSS: math.NaN(), RSSDelta: math.NaN(), CPUCores: math.NaN(), BusiestThread: math.NaN()}
 	if len(in) < 2 {
 		return w, ErrTooFewSamples
 	}
@@ -205,6 +212,19 @@ func Summarize(sr Series, from, to time.Duration) (Window, error) {
 	}
 	w.RSS = b.RSS
 	w.RSSDelta = b.RSS - a.RSS
+	// Each sample's busiest thread covers the time since the one before:
+	// weigh them by it.
+	var busy, span float64
+	for i := 1; i < len(in); i++ {
+		if v := in[i].BusiestThread; !math.IsNaN(v) {
+			d := (in[i].T - in[i-1].T).Seconds()
+			busy += v * d
+			span += d
+		}
+	}
+	if span > 0 {
+		w.BusiestThread = busy / span
+	}
 	if len(b.Metrics) > 0 {
 		w.Metrics = make(map[string]float64, len(b.Metrics))
 		w.Rates = make(map[string]float64, len(b.Metrics))

@@ -185,3 +185,102 @@ func TestParseRejects(t *testing.T) {
 		}
 	}
 }
+
+// cores= overrides what the target says (or does not say) about its CPUs.
+func TestPromProbeCoresOption(t *testing.T) {
+	srv, _ := metricsServer(t)
+	p, err := probe.Parse("prom="+srv.URL+",cores=1.5", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.Sample(context.Background())
+	if err != nil || s.Cores != 1.5 || s.CPU != 0.5 {
+		t.Fatalf("sample %+v err %v: want 1.5 cores from the option, the CPU from the scrape", s, err)
+	}
+	for _, bad := range []string{",cores=0", ",cores=x", ",cores=-2"} {
+		if _, err := probe.Parse("prom="+srv.URL+bad, nil); err == nil || !strings.Contains(err.Error(), "cores= wants a positive number") {
+			t.Errorf("prom=URL%s: %v, want a clear error", bad, err)
+		}
+	}
+}
+
+// A cgroup without a quota has the cores of its cpuset, else of the host.
+func TestCgroupCoresWithoutQuota(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "cpu.stat"), []byte("usage_usec 1000000\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "cpu.max"), []byte("max 100000\n"), 0o644)
+	p, err := probe.Parse("cgroup="+dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := p.Sample(context.Background())
+	if s.Cores != float64(runtime.NumCPU()) {
+		t.Fatalf("no quota, no cpuset: %v cores, want the host's %d", s.Cores, runtime.NumCPU())
+	}
+	os.WriteFile(filepath.Join(dir, "cpuset.cpus.effective"), []byte("0-2,5\n"), 0o644)
+	s, _ = p.Sample(context.Background())
+	if s.Cores != 4 {
+		t.Fatalf("cpuset 0-2,5: %v cores, want 4", s.Cores)
+	}
+}
+
+// The pid probe reads the busiest thread: a goroutine locked to its thread
+// and spinning keeps one thread near a whole core.
+func TestPIDProbeReadsTheBusiestThread(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pid probes need /proc")
+	}
+	p, err := probe.Parse(fmt.Sprintf("pid=%d", os.Getpid()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	a, _ := p.Sample(context.Background())
+	if !math.IsNaN(a.BusiestThread) {
+		t.Fatalf("first sample: busiest thread %v, want NaN (nothing to compare with)", a.BusiestThread)
+	}
+	var b probe.Sample
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(300 * time.Millisecond)
+		if b, _ = p.Sample(context.Background()); b.BusiestThread > 0.5 {
+			break
+		}
+	}
+	// A shared machine may take part of that core: more than half of it
+	// still tells a spinning thread from idle ones.
+	if !(b.BusiestThread > 0.5 && b.BusiestThread <= 1.1) {
+		t.Fatalf("busiest thread %v cores, want a spinning thread near 1", b.BusiestThread)
+	}
+}
+
+func TestSummarizeWeighsTheBusiestThread(t *testing.T) {
+	nan := math.NaN()
+	sr := probe.Series{Samples: []probe.Sample{
+		{T: 0, CPU: 0, Cores: 2, BusiestThread: nan},
+		{T: time.Second, CPU: 1, Cores: 2, BusiestThread: 1},
+		{T: 4 * time.Second, CPU: 2, Cores: 2, BusiestThread: 0.2},
+	}}
+	w, err := probe.Summarize(sr, 0, 4*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1 core for 1 s, then 0.2 for 3 s: 1.6/4 = 0.4.
+	if math.Abs(w.BusiestThread-0.4) > 1e-9 {
+		t.Fatalf("busiest thread %v, want 0.4", w.BusiestThread)
+	}
+}

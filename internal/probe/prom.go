@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type prom struct {
 	url     string
 	client  *http.Client
 	metrics []selector
+	cores   float64 // from the spec's cores= option, NaN when not given
 }
 
 // selector picks series of one metric family by exact label values.
@@ -60,11 +62,19 @@ func parseSelector(s string) (selector, error) {
 }
 
 func newProm(spec, raw string, metrics []string) (*prom, error) {
+	cores := math.NaN()
+	if i := strings.LastIndex(raw, ",cores="); i >= 0 {
+		v, err := strconv.ParseFloat(raw[i+len(",cores="):], 64)
+		if err != nil || v <= 0 || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("probe %q: cores= wants a positive number of CPUs, e.g. prom=URL,cores=4", spec)
+		}
+		raw, cores = raw[:i], v
+	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("probe %q: want prom=http://host:port/metrics", spec)
 	}
-	p := &prom{name: spec, url: raw, client: &http.Client{Timeout: 2 * time.Second}}
+	p := &prom{name: spec, url: raw, client: &http.Client{Timeout: 2 * time.Second}, cores: cores}
 	for _, m := range metrics {
 		sel, err := parseSelector(m)
 		if err != nil {
@@ -78,7 +88,7 @@ func newProm(spec, raw string, metrics []string) (*prom, error) {
 func (p *prom) Name() string { return p.name }
 
 func (p *prom) Sample(ctx context.Context) (Sample, error) {
-	s := Sample{CPU: math.NaN(), RSS: math.NaN(), Cores: math.NaN()}
+	s := Sample{CPU: math.NaN(), RSS: math.NaN(), Cores: math.NaN(), BusiestThread: math.NaN()}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
 	if err != nil {
 		return s, err
@@ -103,7 +113,10 @@ func (p *prom) Sample(ctx context.Context) (Sample, error) {
 	if mf := families[metricRSS]; mf != nil {
 		s.RSS = sum(mf, nil)
 	}
-	if mf := families[metricMaxProcs]; mf != nil {
+	switch mf := families[metricMaxProcs]; {
+	case !math.IsNaN(p.cores):
+		s.Cores = p.cores
+	case mf != nil:
 		s.Cores = sum(mf, nil)
 	}
 	if len(p.metrics) > 0 {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,12 +79,7 @@ func Find(w io.Writer, r *result.Result) error {
 		if !s.SLOOK {
 			mark = "✗"
 		}
-		cpu := "—"
-		for _, win := range s.Probes {
-			if win != nil && win.CPUUtil != nil {
-				cpu = strconv.FormatFloat(100**win.CPUUtil, 'f', 0, 64) + "%"
-			}
-		}
+		cpu := busiestCPU(s.Probes)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\t\n", Level(r.Model, float64(s.Users)+s.Rate), Rate(s.RPS),
 			Ms(s.Latency.P50), Ms(s.Latency.P95), Ms(s.Latency.P99), Pct(s.Errors.Rate), cpu, mark, s.Phase)
 	}
@@ -100,7 +96,11 @@ func Find(w io.Writer, r *result.Result) error {
 		if !c.Confirmed {
 			conf = "not confirmed: the sustained hold failed, so this comes from short steps"
 		}
-		row("capacity", fmt.Sprintf("%s · %s req/s (%s)", level, Rate(c.RPS), conf))
+		good := ""
+		if c.GoodputRPS != nil && *c.GoodputRPS < c.RPS {
+			good = fmt.Sprintf(", %s successful", Rate(*c.GoodputRPS))
+		}
+		row("capacity", fmt.Sprintf("%s · %s req/s%s (%s)", level, Rate(c.RPS), good, conf))
 	}
 	if bn := r.Bottleneck; bn != nil {
 		class := bn.Class
@@ -146,4 +146,29 @@ func wrap(text string, indent, width int) string {
 		b.WriteString(line + "\n")
 	}
 	return b.String()
+}
+
+// busiestCPU formats the CPU of the busiest probe of a step: its share of
+// the cores when known, else the cores it used; "—" without a reading.
+func busiestCPU(probes map[string]*result.ProbeWindow) string {
+	var best *result.ProbeWindow
+	for _, name := range slices.Sorted(maps.Keys(probes)) {
+		w := probes[name]
+		switch {
+		case w == nil || (w.CPUCores == nil && w.CPUUtil == nil):
+		case best == nil:
+			best = w
+		case w.CPUUtil != nil && (best.CPUUtil == nil || *w.CPUUtil > *best.CPUUtil):
+			best = w
+		case w.CPUUtil == nil && best.CPUUtil == nil && *w.CPUCores > *best.CPUCores: // both have CPUCores here
+			best = w
+		}
+	}
+	switch {
+	case best == nil:
+		return "—"
+	case best.CPUUtil != nil:
+		return strconv.FormatFloat(100**best.CPUUtil, 'f', 0, 64) + "%"
+	}
+	return strconv.FormatFloat(*best.CPUCores, 'f', 2, 64) + " cores"
 }

@@ -67,9 +67,12 @@ type Summary struct {
 	Latency     Latency          `json:"latency_ms"`
 	Errors      Errors           `json:"errors"`
 	StatusCodes map[string]int64 `json:"status_codes"`
-	BytesIn     int64            `json:"bytes_in"`  // bytes read on the wire
-	BytesOut    int64            `json:"bytes_out"` // bytes written on the wire
-	Sent        int64            `json:"sent"`      // requests sent
+	// RetryAfter counts the responses that carried a Retry-After header
+	// (any status): a 503 with it is a quota, without it load shedding.
+	RetryAfter int64 `json:"retry_after,omitempty"`
+	BytesIn    int64 `json:"bytes_in"`  // bytes read on the wire
+	BytesOut   int64 `json:"bytes_out"` // bytes written on the wire
+	Sent       int64 `json:"sent"`      // requests sent
 	// Dropped counts open-model arrivals due during the run that surge
 	// could not send (its in-flight cap was reached until the end).
 	Dropped int64 `json:"dropped"`
@@ -145,9 +148,12 @@ type Client struct {
 	Cores      int     `json:"cores"`
 	// SendLag is how late open-model requests were sent after they were
 	// due (nil in the closed model).
-	SendLag  *Lag     `json:"send_lag_ms,omitempty"`
-	SchedLag Lag      `json:"sched_lag_ms"` // how late surge's timers fired
-	Warnings []string `json:"warnings"`
+	SendLag *Lag `json:"send_lag_ms,omitempty"`
+	// LateSends counts open-model requests sent over 10 ms after they
+	// were due; the backlog went out at up to twice the scheduled rate.
+	LateSends int64    `json:"late_sends,omitempty"`
+	SchedLag  Lag      `json:"sched_lag_ms"` // how late surge's timers fired
+	Warnings  []string `json:"warnings"`
 }
 
 // Lag is a small latency-like distribution in milliseconds.
@@ -183,22 +189,28 @@ type ProbeSample struct {
 // ProbeWindow summarizes a probe over the measured part of a run (after
 // warm-up). Unknown values are null.
 type ProbeWindow struct {
-	CPUCores      *float64           `json:"cpu_cores"`       // CPU used, in cores
-	CPUUtil       *float64           `json:"cpu_util"`        // CPUCores / Cores, 0..1
-	Cores         *float64           `json:"cores"`           // CPUs available to the target
-	RSSBytes      *float64           `json:"rss_bytes"`       // resident memory at the end
-	RSSDeltaBytes *float64           `json:"rss_delta_bytes"` // change over the window
-	Metrics       map[string]float64 `json:"metrics,omitempty"`
-	Rates         map[string]float64 `json:"rates,omitempty"` // per second
+	CPUCores      *float64 `json:"cpu_cores"`       // CPU used, in cores
+	CPUUtil       *float64 `json:"cpu_util"`        // CPUCores / Cores, 0..1
+	Cores         *float64 `json:"cores"`           // CPUs available to the target
+	RSSBytes      *float64 `json:"rss_bytes"`       // resident memory at the end
+	RSSDeltaBytes *float64 `json:"rss_delta_bytes"` // change over the window
+	// BusiestThreadCores is the CPU of the target's busiest thread (pid
+	// probes): near 1 for a single-threaded server at its limit.
+	BusiestThreadCores *float64           `json:"busiest_thread_cores,omitempty"`
+	Metrics            map[string]float64 `json:"metrics,omitempty"`
+	Rates              map[string]float64 `json:"rates,omitempty"` // per second
 }
 
 // Capacity is `surge find`'s answer: the highest load that met every SLO.
 type Capacity struct {
-	Users    int      `json:"users,omitzero"`
-	Rate     float64  `json:"rate,omitzero"`
-	RPS      float64  `json:"rps"`
-	SLO      []string `json:"slo"`
-	MetAtMin bool     `json:"met_at_min"`
+	Users int     `json:"users,omitzero"`
+	Rate  float64 `json:"rate,omitzero"`
+	RPS   float64 `json:"rps"`
+	// GoodputRPS counts only the successful requests of RPS (no error);
+	// nil in results written before it existed.
+	GoodputRPS *float64 `json:"goodput_rps,omitempty"`
+	SLO        []string `json:"slo"`
+	MetAtMin   bool     `json:"met_at_min"`
 	// Confirmed is true when a sustained hold at the capacity met every
 	// SLO; false when only short steps did.
 	Confirmed bool `json:"confirmed"`
@@ -210,10 +222,12 @@ type Step struct {
 	Rate        float64                 `json:"rate,omitzero"`
 	Phase       string                  `json:"phase"` // "grow", "bisect" or "confirm"
 	DurationS   float64                 `json:"duration_s"`
+	Requests    int64                   `json:"requests"`
 	RPS         float64                 `json:"rps"`
 	Latency     Latency                 `json:"latency_ms"`
 	Errors      Errors                  `json:"errors"`
 	StatusCodes map[string]int64        `json:"status_codes"`
+	RetryAfter  int64                   `json:"retry_after,omitempty"`
 	SLOOK       bool                    `json:"slo_ok"`
 	SLO         []Threshold             `json:"slo"`
 	Client      Client                  `json:"client"`

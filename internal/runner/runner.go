@@ -230,11 +230,12 @@ func ProbeResults(series []probe.Series, from, to, shift time.Duration) result.P
 
 func windowResult(w probe.Window) *result.ProbeWindow {
 	pw := &result.ProbeWindow{
-		CPUCores:      num(w.CPUCores, 3),
-		CPUUtil:       num(w.CPUUtil, 3),
-		Cores:         num(w.Cores, 2),
-		RSSBytes:      num(w.RSS, 0),
-		RSSDeltaBytes: num(w.RSSDelta, 0),
+		CPUCores:           num(w.CPUCores, 3),
+		CPUUtil:            num(w.CPUUtil, 3),
+		Cores:              num(w.Cores, 2),
+		RSSBytes:           num(w.RSS, 0),
+		RSSDeltaBytes:      num(w.RSSDelta, 0),
+		BusiestThreadCores: num(w.BusiestThread, 3),
 	}
 	for k, v := range w.Metrics {
 		if !math.IsNaN(v) {
@@ -390,6 +391,7 @@ func SummaryOf(tot metrics.Totals, elapsed time.Duration) result.Summary {
 	for code, n := range tot.Codes {
 		s.StatusCodes[strconv.Itoa(code)] = n
 	}
+	s.RetryAfter = tot.RetryAfter
 	return s
 }
 
@@ -445,6 +447,10 @@ func Evaluate(exprs []*expr.Expr, tot metrics.Totals, elapsed time.Duration) []r
 	return out
 }
 
+// lateShare is the share of open-model requests sent late from which the
+// result carries a warning.
+const lateShare = 0.01
+
 // ClientCheck assembles the generator self-check: surge's CPU, its timer
 // lag, the open model's send lag, and warnings when they distort the run.
 func ClientCheck(self selfcheck.Report, tot metrics.Totals, st load.Stats, plan load.Plan) result.Client {
@@ -473,6 +479,12 @@ func ClientCheck(self selfcheck.Report, tot metrics.Totals, st load.Stats, plan 
 			c.Warnings = append(c.Warnings, fmt.Sprintf(
 				"requests were sent up to %s late (p99 send lag): surge could not keep the schedule, so part of the latency is queueing inside surge (counted honestly from the due time)",
 				lag.Quantile(0.99).Round(100*time.Microsecond)))
+		}
+		c.LateSends = int64(st.Late)
+		if st.Late > 0 && float64(st.Late) >= lateShare*float64(max(1, st.Sent)) {
+			c.Warnings = append(c.Warnings, fmt.Sprintf(
+				"%d of %d requests (%.1f%%) were sent over %s late, then at up to %d× the scheduled rate to catch up: the target saw a faster rate than asked for a while, so a rate limiter's refusals may be partly surge's doing",
+				st.Late, st.Sent, 100*float64(st.Late)/float64(max(1, st.Sent)), load.LateAfter, load.CatchUp))
 		}
 		if st.Dropped > 0 {
 			c.Warnings = append(c.Warnings, fmt.Sprintf(

@@ -1,0 +1,196 @@
+package diagnose
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/surgeload/surge/internal/result"
+)
+
+// plateau explains a latency failure by where throughput stopped growing:
+// CPU saturated (all cores, or one thread), or an internal concurrency
+// limit (1: serialized).
+func (d *data) plateau() result.Bottleneck {
+	peak := d.peak()
+	low := d.steps[0]
+	top := d.steps[len(d.steps)-1]
+	r0 := low.R.Summary.Latency.Mean / 1000 // seconds
+	limit := goodput(peak.R) * r0
+	ev := []string{}
+	retro, retroLine := d.retrograde()
+	switch {
+	case retro:
+		ev = append(ev, retroLine)
+	case d.flatAtTop():
+		ev = append(ev, fmt.Sprintf("throughput flat at ~%s req/s from %s up (to %s)", rate(goodput(peak.R)), d.level(d.plateauFrom().Level), d.level(top.Level)))
+	default:
+		ev = append(ev, fmt.Sprintf("throughput reached %s req/s at %s", rate(goodput(peak.R)), d.level(peak.Level)))
+	}
+	ev = append(ev, fmt.Sprintf("latency grew with load: p95 %s at %s → %s at %s (×%.1f)",
+		ms(low.R.Summary.Latency.P95), d.level(low.Level), ms(top.R.Summary.Latency.P95), d.level(top.Level), ratio(top.R.Summary.Latency.P95, low.R.Summary.Latency.P95)))
+	ev = append(ev, fmt.Sprintf("Little's law: %s req/s × %s (mean latency at %s) ≈ %.1f requests in service at once",
+		rate(goodput(peak.R)), ms(low.R.Summary.Latency.Mean), d.level(low.Level), limit))
+	ev = append(ev, d.cpuLine(peak, "at the plateau"))
+	if line, ok := d.sharedHost(peak); ok {
+		ev = append(ev, line)
+	}
+	retroNote := ""
+	if retro {
+		retroNote = " Throughput even falls as load grows (retrograde scaling): look for contention or per-request setup such as a new connection per request."
+	}
+
+	if r, ok := d.busiest(peak); ok {
+		switch {
+		case r.known() && r.util >= saturatedCPU:
+			return result.Bottleneck{
+				Class: CPU,
+				Summary: fmt.Sprintf("The target's CPU is saturated (%s%s) at ~%s req/s: make each request cheaper (profile the hot path, add an index, cache) or give it more CPU.%s",
+					r.text(), probeNote(r, len(d.readings(peak))), rate(goodput(peak.R)), retroNote),
+				Evidence: ev,
+			}
+		case !math.IsNaN(r.thread) && r.thread >= singleThread && d.stoppedGrowing():
+			ev = append(ev, fmt.Sprintf("one thread ran at %.0f%% of a core while throughput stayed flat: the work goes through a single thread", 100*r.thread))
+			return result.Bottleneck{
+				Class: CPU,
+				Summary: fmt.Sprintf("One thread of the target is saturated (%.0f%% of a core, %s in all) at ~%s req/s: a single-threaded server (one event loop, an interpreter lock, one worker) uses one core whatever the host has; run more workers or processes, or make each request cheaper.%s",
+					100*r.thread, r.text(), rate(goodput(peak.R)), retroNote),
+				Evidence: ev,
+			}
+		case r.known() && !r.inferred && d.oneCoreFlat(r.probe) && r.cores >= 2:
+			ev = append(ev, fmt.Sprintf("the target's CPU sat flat at 1 core of %s across the plateau: the shape of a single-threaded process", coresText(r.cores)))
+			return result.Bottleneck{
+				Class: CPU,
+				Summary: fmt.Sprintf("The target uses exactly one of its %s at ~%s req/s: a single-threaded server (one event loop, an interpreter lock, one worker) saturates one core; run more workers or processes, or make each request cheaper.%s",
+					coresText(r.cores), rate(goodput(peak.R)), retroNote),
+				Evidence: ev,
+			}
+		}
+	}
+	ev = append(ev, d.cpuFlatEvidence()...)
+	if limit < serializedBelow {
+		return result.Bottleneck{
+			Class:            Serialized,
+			ConcurrencyLimit: round1(limit),
+			Summary: fmt.Sprintf("Requests are served one at a time (internal concurrency ≈ %.1f): a global lock or a blocked event loop caps throughput at ~%s req/s whatever the load; find what serializes them.%s",
+				limit, rate(goodput(peak.R)), retroNote),
+			Evidence: ev,
+		}
+	}
+	if _, _, known := d.cpuUtil(peak); !known {
+		if host := float64(peak.R.Client.Cores); host > 0 && math.Abs(limit-host) <= 0.15*host {
+			return result.Bottleneck{
+				Class:            ConcurrencyLimit,
+				ConcurrencyLimit: round1(limit),
+				Summary: fmt.Sprintf("Throughput stops at ~%s req/s with about %.0f requests in service at once, the number of this host's cores: the target is CPU-bound, or has a limit of %.0f; a probe with the target's CPU would tell which.%s",
+					rate(goodput(peak.R)), limit, limit, retroNote),
+				Evidence: ev,
+			}
+		}
+	}
+	return result.Bottleneck{
+		Class:            ConcurrencyLimit,
+		ConcurrencyLimit: round1(limit),
+		Summary: fmt.Sprintf("Throughput stops at ~%s req/s because only about %.0f requests are served at once (a pool or worker limit of ~%.0f); requests beyond it queue. Raise that limit, or hold each slot for less time.%s",
+			rate(goodput(peak.R)), limit, limit, retroNote),
+		Evidence: ev,
+	}
+}
+
+// probeNote names the probe when there are several.
+func probeNote(r reading, n int) string {
+	if n < 2 {
+		return ""
+	}
+	return ", " + r.probe
+}
+
+// peak is the step with the highest good throughput.
+func (d *data) peak() Step {
+	best := d.steps[0]
+	for _, s := range d.steps {
+		if goodput(s.R) > goodput(best.R) {
+			best = s
+		}
+	}
+	return best
+}
+
+// plateauFrom is the lowest level that reached flatThroughput of the peak.
+func (d *data) plateauFrom() *Step {
+	peak := goodput(d.peak().R)
+	for i := range d.steps {
+		if goodput(d.steps[i].R) >= flatThroughput*peak {
+			return &d.steps[i]
+		}
+	}
+	return nil
+}
+
+// flatAtTop reports whether throughput stopped growing with the load: the
+// top level is at least 1.5 times the plateau's start.
+func (d *data) flatAtTop() bool {
+	from := d.plateauFrom()
+	top := d.steps[len(d.steps)-1]
+	return from != nil && top.Level >= 1.5*from.Level
+}
+
+// stoppedGrowing reports whether more load than the plateau's start
+// brought no more throughput: a level above it exists.
+func (d *data) stoppedGrowing() bool {
+	from := d.plateauFrom()
+	return from != nil && d.steps[len(d.steps)-1].Level > from.Level
+}
+
+// oneCoreFlat reports whether a probe's CPU sat at about one core (0.9 to
+// 1.15, as shapeCores) at every level of the plateau (two at least).
+func (d *data) oneCoreFlat(name string) bool {
+	from := d.plateauFrom()
+	if from == nil || !d.flatAtTop() {
+		return false
+	}
+	n := 0
+	for _, s := range d.steps {
+		ps, ok := s.R.Probes[name]
+		if !ok || ps.Window == nil || ps.Window.CPUCores == nil {
+			continue
+		}
+		c := *ps.Window.CPUCores
+		if s.Level < from.Level {
+			continue
+		}
+		if c < 0.9 || c > 1.15 {
+			return false
+		}
+		n++
+	}
+	return n >= 2
+}
+
+// retrograde reports throughput that falls as load grows: from the peak
+// on, every higher level no faster than the one below it (5 % of noise
+// allowed), three levels at least, and the top one well below the peak.
+// One low step alone is noise, not a trend; so is a decline while surge's
+// timers ran late (a busy host slows everything).
+func (d *data) retrograde() (bool, string) {
+	peak := d.peak()
+	top := d.steps[len(d.steps)-1]
+	if top.Level <= peak.Level || goodput(top.R) > retrogradeShare*goodput(peak.R) {
+		return false, ""
+	}
+	above, prev := 0, goodput(peak.R)
+	for _, s := range d.steps {
+		if s.Level <= peak.Level {
+			continue
+		}
+		g := goodput(s.R)
+		if g > 1.05*prev || s.R.Client.SchedLag.P99 > generatorLag {
+			return false, ""
+		}
+		above, prev = above+1, g
+	}
+	if above < 3 {
+		return false, ""
+	}
+	return true, fmt.Sprintf("throughput fell as load grew: %s req/s at %s, %s req/s at %s (retrograde scaling: contention, or setup paid per request such as a new connection)",
+		rate(goodput(peak.R)), d.level(peak.Level), rate(goodput(top.R)), d.level(top.Level))
+}

@@ -1,0 +1,46 @@
+package diagnose_test
+
+import (
+	"testing"
+
+	"github.com/surgeload/surge/internal/result"
+)
+
+// onHost sets the generator's host cores in every step.
+func onHost(cores int) func(s *result.Step) {
+	return func(s *result.Step) { s.Client.Cores = cores }
+}
+
+func TestRulePlateau(t *testing.T) {
+	runReplays(t, []replayCase{{
+		// /pool?n=4&ms=20: 200 req/s, 4 in service, CPU idle.
+		name: "pool of 4", file: "concurrency-limit-pool", class: "concurrency-limit",
+		summary:  []string{"a pool or worker limit of ~4"},
+		evidence: []string{"Little's law", "target CPU 1% of 2 cores at the plateau", "a CPU-based autoscaler would not react"},
+	}, {
+		// Without a probe and with N equal to this host's cores, a CPU limit
+		// and a pool look the same: say both (case 5).
+		name: "N equals the host's cores, no CPU reading", file: "concurrency-limit-pool",
+		edit: eachStep(func(s *result.Step) { dropProbes(s); s.Client.Cores = 4 }), class: "concurrency-limit",
+		summary:     []string{"the target is CPU-bound, or has a limit of 4"},
+		evidence:    []string{"target CPU unknown at the plateau: add --probe"},
+		notEvidence: []string{"autoscaler"},
+	}, {
+		name: "N unlike the host's cores, no CPU reading", file: "concurrency-limit-pool",
+		edit: eachStep(func(s *result.Step) { dropProbes(s); s.Client.Cores = 16 }), class: "concurrency-limit",
+		summary: []string{"a pool or worker limit of ~4"},
+	}, {
+		name: "global lock", file: "serialized-lock", class: "serialized",
+		summary: []string{"served one at a time"},
+	}, {
+		// /retro: throughput falls as users grow (case 8's other half).
+		name: "retrograde", file: "serialized-retrograde", class: "serialized",
+		summary:     []string{"Throughput even falls as load grows"},
+		evidence:    []string{"throughput fell as load grew: 188 req/s at 2 users, 84.0 req/s at 16 users"},
+		notEvidence: []string{"throughput flat"},
+	}, {
+		// A flat plateau is not retrograde.
+		name: "flat is not retrograde", file: "concurrency-limit-pool", class: "concurrency-limit",
+		notEvidence: []string{"fell as load grew"},
+	}})
+}
