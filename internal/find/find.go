@@ -174,7 +174,7 @@ func Assemble(sp *Spec, oc capacity.Outcome, started time.Time) *result.Result {
 		s := result.Step{
 			Phase: st.Phase, DurationS: r.DurationS, Requests: r.Summary.Requests, RPS: r.Summary.RPS, Latency: r.Summary.Latency,
 			Errors: r.Summary.Errors, StatusCodes: r.Summary.StatusCodes, RetryAfter: r.Summary.RetryAfter, SLOOK: st.OK, SLO: r.Thresholds,
-			Client: r.Client, Probes: map[string]*result.ProbeWindow{},
+			Client: r.Client, Probes: map[string]*result.ProbeWindow{}, ByStep: r.ByStep,
 		}
 		if sp.Model == "users" {
 			s.Users = int(st.Level)
@@ -195,6 +195,9 @@ func Assemble(sp *Spec, oc capacity.Outcome, started time.Time) *result.Result {
 		in.Halt = memoryHalt(sp.MaxTargetGrowth, oc.Steps)
 	}
 	v := diagnose.Diagnose(in)
+	if sv, ok := diagnose.StepVerdict(in); ok && v.Class != diagnose.Client && in.Halt == nil {
+		v = sv
+	}
 	res.Bottleneck = &v
 	return &res
 }

@@ -238,7 +238,10 @@ type Step struct {
 
 // Bottleneck is `surge find`'s diagnosis.
 type Bottleneck struct {
-	Class            string   `json:"class"`
+	Class string `json:"class"`
+	// Step names, for a scenario, the journey step that degrades first;
+	// the class and evidence are then that step's.
+	Step             string   `json:"step,omitempty"`
 	ConcurrencyLimit float64  `json:"concurrency_limit,omitzero"`
 	Summary          string   `json:"summary"`
 	Evidence         []string `json:"evidence"`
