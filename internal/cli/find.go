@@ -21,7 +21,10 @@ import (
 )
 
 const findLong = `Find the highest load URL sustains while every SLO holds, then name what
-limits it (the bottleneck) with the evidence.
+limits it (the bottleneck) with the evidence. Given a scenario file, find
+grows the users running its journeys (or journeys per second), takes the
+file's thresholds and step.NAME.EXPR SLOs, and names the step that
+degrades first.
 
 The search doubles the load until an SLO fails, bisects between the last
 level that held and the first that failed (to ±5 %), and confirms the answer
@@ -70,12 +73,12 @@ type findOptions struct {
 func newFindCmd(env Env) *cobra.Command {
 	var o findOptions
 	cmd := &cobra.Command{
-		Use:   "find [flags] URL",
+		Use:   "find [flags] URL|FILE",
 		Short: "Find the capacity under SLOs, and the bottleneck",
 		Long:  findLong,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("surge find takes one URL, got %d arguments (see 'surge find --help')", len(args))
+				return usagef("surge find takes one URL or scenario file, got %d arguments (see 'surge find --help')", len(args))
 			}
 			return nil
 		},

@@ -110,6 +110,9 @@ func Find(w io.Writer, r *result.Result) error {
 		if len(bn.Secondary) > 0 {
 			class += "; also " + strings.Join(bn.Secondary, ", ")
 		}
+		if bn.Step != "" {
+			class = fmt.Sprintf("step %q: %s", bn.Step, class)
+		}
 		row("bottleneck", class)
 		b.WriteString(wrap(bn.Summary, 14, 78))
 		for i, e := range bn.Evidence {
