@@ -106,7 +106,7 @@ func Compare(a, b Input) (*Comparison, error) {
 	sa, sb := a.R.Summary, b.R.Summary
 
 	c.throughput(a.R, b.R)
-	c.latency(sa, sb, ha, hb, a.Name, b.Name)
+	c.latency(a.R, b.R, ha, hb, a.Name, b.Name)
 	c.errors(sa, sb, "errors", "status")
 	if a.R.Capacity != nil && b.R.Capacity != nil {
 		c.capacity(a.R, b.R)
@@ -206,6 +206,14 @@ func pval(p float64) *float64 {
 // its warm-up; for find results, only the seconds of the last step (the
 // confirming hold), since the timeline runs through every level.
 func measured(r *result.Result) []float64 {
+	var xs []float64
+	for _, p := range measuredPoints(r) {
+		xs = append(xs, p.RPS)
+	}
+	return xs
+}
+
+func measuredPoints(r *result.Result) []result.Point {
 	from := r.WarmupS
 	if len(r.Steps) > 0 {
 		total := 0.0
@@ -214,13 +222,13 @@ func measured(r *result.Result) []float64 {
 		}
 		from += total - r.Steps[len(r.Steps)-1].DurationS
 	}
-	var xs []float64
+	var ps []result.Point
 	for _, p := range r.Timeline {
 		if p.T > from+1e-9 {
-			xs = append(xs, p.RPS)
+			ps = append(ps, p)
 		}
 	}
-	return xs
+	return ps
 }
 
 func (c *Comparison) throughput(a, b *result.Result) {
@@ -249,7 +257,34 @@ var percentiles = []struct {
 
 func ms(d time.Duration) float64 { return result.Ms(d) }
 
-func (c *Comparison) latency(sa, sb result.Summary, ha, hb *hist.Histogram, na, nb string) {
+// secondsOf returns, for the measured seconds of r, the quantile field
+// get of each second that had requests, and its request count.
+func secondsOf(r *result.Result, get func(result.Point) float64) (vals, counts []float64) {
+	for _, p := range measuredPoints(r) {
+		if p.Requests > 0 && get(p) > 0 {
+			vals = append(vals, get(p))
+			counts = append(counts, float64(p.Requests))
+		}
+	}
+	return vals, counts
+}
+
+// inflation is the design effect of r for quantile q, estimated from the
+// timeline's nearest per-second percentile.
+func inflation(r *result.Result, h *hist.Histogram, q float64) float64 {
+	get, at := func(p result.Point) float64 { return p.P50 }, 0.5
+	switch {
+	case q >= 0.99:
+		get, at = func(p result.Point) float64 { return p.P99 }, 0.99
+	case q >= 0.9:
+		get, at = func(p result.Point) float64 { return p.P95 }, 0.95
+	}
+	vals, counts := secondsOf(r, get)
+	return Inflation(h, at, vals, counts)
+}
+
+func (c *Comparison) latency(ra, rb *result.Result, ha, hb *hist.Histogram, na, nb string) {
+	sa, sb := ra.Summary, rb.Summary
 	tested := ha != nil && hb != nil && ha.Count() > 0 && hb.Count() > 0
 	if !tested {
 		for _, x := range []struct {
@@ -262,29 +297,36 @@ func (c *Comparison) latency(sa, sb result.Summary, ha, hb *hist.Histogram, na, 
 		}
 	}
 	mean := rel("latency", "mean", "ms", sa.Latency.Mean, sb.Latency.Mean, false)
-	if tested {
+	switch {
+	case !tested && mean.A == 0 && mean.B == 0:
+	case tested:
 		mean.A, mean.B = ms(ha.Mean()), ms(hb.Mean())
 		mean = rel("latency", "mean", "ms", mean.A, mean.B, false)
-		rt := MannWhitney(ha, hb)
+		rt := MannWhitney(ha, hb, (inflation(ra, ha, 0.5)+inflation(rb, hb, 0.5))/2)
 		c.add(mean, realIf(rt.P < Alpha && !negligible(rt.A12)), MethodRank, pval(rt.P))
-	} else {
+	default:
 		c.add(mean, NotTested, MethodNone, nil)
 	}
 	for _, pc := range percentiles {
 		if !tested {
-			c.add(rel("latency", pc.name, "ms", pc.get(sa.Latency), pc.get(sb.Latency), false), NotTested, MethodNone, nil)
+			// An older result may lack some percentiles: show what both have.
+			if va, vb := pc.get(sa.Latency), pc.get(sb.Latency); va != 0 || vb != 0 {
+				c.add(rel("latency", pc.name, "ms", va, vb, false), NotTested, MethodNone, nil)
+			}
 			continue
 		}
 		// The figures come from the decoded histograms, exactly.
 		r := rel("latency", pc.name, "ms", ms(ha.Quantile(pc.q)), ms(hb.Quantile(pc.q)), false)
-		p := QuantileTest(ha, hb, pc.q)
+		p := QuantileTest(ha, hb, pc.q, inflation(ra, ha, pc.q), inflation(rb, hb, pc.q))
 		c.add(r, realIf(p < Alpha), MethodQuantile, pval(p))
 	}
 	mx := rel("latency", "max", "ms", sa.Latency.Max, sb.Latency.Max, false)
 	if tested {
 		mx = rel("latency", "max", "ms", ms(ha.Max()), ms(hb.Max()), false)
 	}
-	c.add(mx, NotTested, MethodNone, nil)
+	if mx.A != 0 || mx.B != 0 {
+		c.add(mx, NotTested, MethodNone, nil)
+	}
 }
 
 // proportion adds a row for a count out of a total, as a rate in percent,
@@ -436,7 +478,11 @@ func (c *Comparison) steps(a, b *result.Result) {
 	}
 }
 
-func (c *Comparison) note(s string) { c.Notes = append(c.Notes, s) }
+func (c *Comparison) note(s string) {
+	if !slices.Contains(c.Notes, s) {
+		c.Notes = append(c.Notes, s)
+	}
+}
 
 // Find returns the row of section and name.
 func (c *Comparison) Find(section, name string) (Row, bool) {

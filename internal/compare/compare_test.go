@@ -16,36 +16,49 @@ import (
 // distribution (median 20 ms × slow, σ 0.5), seconds of throughput around
 // rps (sd 4 %), and errors with probability errRate. Everything comes from
 // a seeded generator, so the tests are deterministic.
-type world struct{ rng *rand.Rand }
+type world struct {
+	rng *rand.Rand
+	// drift is the σ of a per-second factor on every latency of that
+	// second (and on its throughput): a target that drifts, whose requests
+	// are not independent.
+	drift float64
+}
 
-func newWorld(seed uint64) *world { return &world{rand.New(rand.NewPCG(seed, 42))} }
+func newWorld(seed uint64) *world { return &world{rng: rand.New(rand.NewPCG(seed, 42))} }
 
 func (w *world) run(n int, slow, rps, errRate float64) *result.Result {
+	const seconds = 30
 	h := hist.New()
 	var errs int64
-	for range n {
-		v := 20 * slow * math.Exp(0.5*w.rng.NormFloat64())
-		h.Record(time.Duration(v * float64(time.Millisecond)))
-		if w.rng.Float64() < errRate {
-			errs++
+	var tl []result.Point
+	sum := 0.0
+	for s := 1; s <= seconds; s++ {
+		factor := math.Exp(w.drift * w.rng.NormFloat64())
+		sec := hist.New()
+		for range n / seconds {
+			v := 20 * slow * factor * math.Exp(0.5*w.rng.NormFloat64())
+			d := time.Duration(v * float64(time.Millisecond))
+			h.Record(d)
+			sec.Record(d)
+			if w.rng.Float64() < errRate {
+				errs++
+			}
 		}
+		x := rps * (1 + 0.04*w.rng.NormFloat64()) / factor
+		sum += x
+		tl = append(tl, result.Point{T: float64(s), RPS: x, Requests: sec.Count(),
+			P50: result.Ms(sec.Quantile(0.5)), P95: result.Ms(sec.Quantile(0.95)), P99: result.Ms(sec.Quantile(0.99))})
 	}
 	enc, err := h.Encode()
 	if err != nil {
 		panic(err)
 	}
-	var tl []result.Point
-	sum := 0.0
-	for s := 1; s <= 30; s++ {
-		x := rps * (1 + 0.04*w.rng.NormFloat64())
-		sum += x
-		tl = append(tl, result.Point{T: float64(s), RPS: x})
-	}
+	n = int(h.Count())
 	lat := result.Latency{Mean: result.Ms(h.Mean()), P50: result.Ms(h.Quantile(0.5)), P95: result.Ms(h.Quantile(0.95)),
 		P99: result.Ms(h.Quantile(0.99)), Max: result.Ms(h.Max())}
 	return &result.Result{
-		Version: 1, Model: "users", Target: "http://127.0.0.1/x", DurationS: 30, Histogram: enc, Timeline: tl,
-		Summary: result.Summary{Requests: int64(n), RPS: sum / 30, Latency: lat,
+		Version: 1, Model: "users", Target: "http://127.0.0.1/x", DurationS: seconds, Histogram: enc, Timeline: tl,
+		Summary: result.Summary{Requests: int64(n), RPS: sum / seconds, Latency: lat,
 			Errors:      result.Errors{Count: errs, Rate: float64(errs) / float64(n), ByClass: map[string]int64{"http_5xx": errs}},
 			StatusCodes: map[string]int64{"200": int64(n) - errs, "503": errs}},
 	}
@@ -94,6 +107,44 @@ func TestFalseAlarmRate(t *testing.T) {
 		if rate > 0.05 {
 			t.Errorf("%s/%s: %.1f%% of identical pairs called real, want ≤ 5%%", f[0], f[1], 100*rate)
 		}
+	}
+}
+
+// TestFalseAlarmRateWithDrift: both sides again from one distribution, but
+// each second's latencies share a random factor (σ 10 %), as when a target
+// drifts. Requests are then not independent; the tests must widen their
+// intervals from the timeline (Inflation) and still stay at ≤ 5 %.
+func TestFalseAlarmRateWithDrift(t *testing.T) {
+	w := newWorld(7)
+	w.drift = 0.10
+	flagged := map[[2]string]int{}
+	for range pairs {
+		c := mustCompare(t, w.run(10000, 1, 1000, 0.01), w.run(10000, 1, 1000, 0.01))
+		for _, f := range figures {
+			if row(t, c, f[0], f[1]).Real {
+				flagged[f]++
+			}
+		}
+	}
+	for _, f := range figures {
+		rate := float64(flagged[f]) / pairs
+		t.Logf("%s/%s: false alarms with drift %d/%d = %.1f%%", f[0], f[1], flagged[f], pairs, 100*rate)
+		if rate > 0.05 {
+			t.Errorf("%s/%s: %.1f%% of identical drifting pairs called real, want ≤ 5%%", f[0], f[1], 100*rate)
+		}
+	}
+}
+
+func TestInflationNearOneForIndependentRequests(t *testing.T) {
+	r := newWorld(8).run(10000, 1, 1000, 0)
+	h, _ := hist.Decode(r.Histogram)
+	var vals, counts []float64
+	for _, p := range r.Timeline {
+		vals = append(vals, p.P95)
+		counts = append(counts, float64(p.Requests))
+	}
+	if f := compare.Inflation(h, 0.95, vals, counts); f > 2 {
+		t.Errorf("inflation %.2f for independent requests, want about 1", f)
 	}
 }
 
@@ -149,7 +200,7 @@ func TestMannWhitneyKnownValues(t *testing.T) {
 		a.Record(time.Duration(i) * time.Millisecond)
 		b.Record(time.Duration(i+3) * time.Millisecond)
 	}
-	rt := compare.MannWhitney(a, b)
+	rt := compare.MannWhitney(a, b, 1)
 	if rt.A12 != 1 {
 		t.Errorf("A12 = %v, want 1", rt.A12)
 	}
@@ -161,7 +212,7 @@ func TestMannWhitneyKnownValues(t *testing.T) {
 	c, d := hist.New(), hist.New()
 	c.Record(time.Millisecond)
 	d.Record(time.Millisecond)
-	if rt := compare.MannWhitney(c, d); rt.P != 1 || rt.A12 != 0.5 {
+	if rt := compare.MannWhitney(c, d, 1); rt.P != 1 || rt.A12 != 0.5 {
 		t.Errorf("ties: %+v, want p 1 and A12 0.5", rt)
 	}
 }

@@ -20,8 +20,10 @@ type RankTest struct {
 }
 
 // MannWhitney runs the rank test on two histograms of the same geometry,
-// from their buckets: the observations of one bucket are ties.
-func MannWhitney(a, b *hist.Histogram) RankTest {
+// from their buckets: the observations of one bucket are ties. inflate
+// (≥ 1) multiplies the variance of U: the design effect of runs whose
+// requests are not independent.
+func MannWhitney(a, b *hist.Histogram, inflate float64) RankTest {
 	na, nb := float64(a.Count()), float64(b.Count())
 	if na == 0 || nb == 0 {
 		return RankTest{P: 1, A12: 0.5}
@@ -53,7 +55,7 @@ func MannWhitney(a, b *hist.Histogram) RankTest {
 	n := na + nb
 	u := rankB - nb*(nb+1)/2 // pairs where B is slower, ties counting half
 	mean := na * nb / 2
-	variance := na * nb / 12 * ((n + 1) - ties/(n*(n-1)))
+	variance := na * nb / 12 * ((n + 1) - ties/(n*(n-1))) * max(inflate, 1)
 	rt := RankTest{P: 1, A12: u / (na * nb)}
 	if variance <= 0 {
 		return rt
@@ -88,7 +90,10 @@ func QuantileCI(h *hist.Histogram, q, alpha float64) (lo, hi time.Duration) {
 // in both histograms. Each side's standard error comes from its own
 // distribution-free 95 % interval (QuantileCI), so no shape is assumed;
 // the difference over the combined error is taken as normal.
-func QuantileTest(a, b *hist.Histogram, q float64) float64 {
+//
+// inflateA and inflateB (≥ 1) multiply each side's variance: the design
+// effect of a run whose requests are not independent (see Inflation).
+func QuantileTest(a, b *hist.Histogram, q, inflateA, inflateB float64) float64 {
 	if a.Count() == 0 || b.Count() == 0 {
 		return 1
 	}
@@ -99,7 +104,7 @@ func QuantileTest(a, b *hist.Histogram, q float64) float64 {
 		return float64(hi-lo) / (2 * z95)
 	}
 	diff := math.Abs(float64(b.Quantile(q) - a.Quantile(q)))
-	s := math.Hypot(se(a), se(b))
+	s := math.Hypot(se(a)*math.Sqrt(inflateA), se(b)*math.Sqrt(inflateB))
 	if s == 0 {
 		if diff == 0 {
 			return 1
@@ -181,4 +186,41 @@ func normalQuantile(p float64) float64 {
 	q := p - 0.5
 	r := q * q
 	return (((((a1*r+a2)*r+a3)*r+a4)*r+a5)*r + a6) * q / (((((b1*r+b2)*r+b3)*r+b4)*r+b5)*r + 1)
+}
+
+// Inflation is the design effect of one run for the quantile q: how much
+// more the quantile varies from second to second than it would if the
+// run's requests were independent draws. Requests of a real run are not:
+// they queue behind each other and the target drifts (a GC pause, a noisy
+// neighbour), so a run knows its percentiles less precisely than its
+// request count suggests. perSecond holds the quantile of each second
+// (from the timeline) and counts its requests. The answer is at least 1;
+// with fewer than 5 seconds it is 1 (nothing to estimate from).
+func Inflation(h *hist.Histogram, q float64, perSecond, counts []float64) float64 {
+	n := len(perSecond)
+	if n < 5 || h.Count() == 0 {
+		return 1
+	}
+	mean, meanCount := 0.0, 0.0
+	for i, v := range perSecond {
+		mean += v
+		meanCount += counts[i]
+	}
+	mean /= float64(n)
+	meanCount /= float64(n)
+	observed := 0.0
+	for _, v := range perSecond {
+		observed += (v - mean) * (v - mean)
+	}
+	observed /= float64(n - 1)
+	// The variance of the quantile of meanCount independent requests,
+	// scaled from the whole run's distribution-free interval (in ms).
+	const alpha95 = 0.05
+	lo, hi := QuantileCI(h, q, alpha95)
+	se := float64(hi-lo) / float64(time.Millisecond) / (2 * normalQuantile(1-alpha95/2))
+	expected := se * se * float64(h.Count()) / meanCount
+	if expected <= 0 || meanCount <= 0 {
+		return 1
+	}
+	return max(observed/expected, 1)
 }
