@@ -35,7 +35,7 @@ two-proportion test, capacity by the levels each search tried.
 Examples:
   surge compare before.json after.json
   surge compare --fail-on 'p95>+10%' --fail-on 'errors>+0.5pp' main.json branch.json
-  surge compare --json diff.json before.json after.json
+  surge compare --json diff.json --html diff.html before.json after.json
 
 Exit codes: 0 no bound broken; 3 a --fail-on bound broken by a real change;
 2 bad usage or input (a missing file, not a surge result); 1 anything else.`
@@ -44,6 +44,7 @@ Exit codes: 0 no bound broken; 3 a --fail-on bound broken by a real change;
 type compareOptions struct {
 	failOn  []string
 	jsonOut string
+	htmlOut string
 	quiet   bool
 }
 
@@ -67,6 +68,7 @@ func newCompareCmd(env Env) *cobra.Command {
 	fs.SortFlags = false
 	fs.StringArrayVar(&o.failOn, "fail-on", nil, "exit 3 when B moved beyond `EXPR` and the change is real: 'p95>+10%', 'rps<-5%', 'errors>+0.5pp', 'capacity<-10%' (repeatable)")
 	fs.StringVar(&o.jsonOut, "json", "", "write the comparison as JSON to FILE ('-' for stdout)")
+	fs.StringVar(&o.htmlOut, "html", "", "write the comparison as a self-contained HTML report (A and B overlaid) to FILE")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no table; broken bounds still go to stderr")
 	return cmd
 }
@@ -102,6 +104,11 @@ func (o *compareOptions) run(env Env, pathA, pathB string) error {
 		return err
 	}
 	defer jsonOut.Close()
+	html, err := openHTML(o.htmlOut)
+	if err != nil {
+		return err
+	}
+	defer html.Close()
 
 	tableTo := env.Stdout
 	if jsonOut.isStdout() {
@@ -113,6 +120,9 @@ func (o *compareOptions) run(env Env, pathA, pathB string) error {
 		}
 	}
 	if err := jsonOut.writeValue(c); err != nil {
+		return err
+	}
+	if err := html.writeCompare(c, a, b); err != nil {
 		return err
 	}
 	broken := 0

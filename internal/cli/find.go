@@ -76,7 +76,7 @@ func newFindCmd(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runFind(cmd.Context(), env, spec, o.quiet, o.jsonOut)
+			return runFind(cmd.Context(), env, spec, o.quiet, o.jsonOut, o.htmlOut)
 		},
 	}
 	fs := cmd.Flags()
@@ -236,11 +236,16 @@ func (sp *findSpec) plan(level float64, d time.Duration) load.Plan {
 }
 
 // runFind runs a search, reports it and writes its result.
-func runFind(parent context.Context, env Env, sp *findSpec, quiet bool, jsonOut string) error {
+func runFind(parent context.Context, env Env, sp *findSpec, quiet bool, jsonOut, htmlOut string) error {
 	out, err := openOutput(jsonOut, env.Stdout, "--json")
 	if err != nil {
 		return err
 	}
+	html, err := openHTML(htmlOut)
+	if err != nil {
+		return err
+	}
+	defer html.Close()
 	tuneForLoad(env)
 	defer out.Close()
 	ctx, stop := interruptible(parent, env)
@@ -254,6 +259,9 @@ func runFind(parent context.Context, env Env, sp *findSpec, quiet bool, jsonOut 
 		return err
 	}
 	if err := out.write(res); err != nil {
+		return err
+	}
+	if err := html.writeResult(res); err != nil {
 		return err
 	}
 	return findOutcome(env, res, quiet)

@@ -110,6 +110,9 @@ func Compare(a, b Input) (*Comparison, error) {
 	c.errors(sa, sb, "errors", "status")
 	if a.R.Capacity != nil && b.R.Capacity != nil {
 		c.capacity(a.R, b.R)
+		if ca, cb := float64(a.R.Capacity.Users)+a.R.Capacity.Rate, float64(b.R.Capacity.Users)+b.R.Capacity.Rate; ca != cb {
+			c.note("find results: throughput and latency are each search's confirming hold, at its own capacity, so at different loads; to compare latency at one load, compare two runs")
+		}
 	}
 	if a.R.Bottleneck != nil && b.R.Bottleneck != nil {
 		c.Bottleneck = &[2]string{a.R.Bottleneck.Class, b.R.Bottleneck.Class}
