@@ -8,11 +8,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -76,9 +79,30 @@ func TestReportsInBrowser(t *testing.T) {
 			})); err != nil {
 				t.Fatalf("start chromium: %v", err)
 			}
-			lctx, stopListen := context.WithCancel(tctx)
-			requests := chromedp.Events(lctx, network.RequestWillBeSent)
-			console := chromedp.Console(lctx)
+			// Every request and every console problem, in the order the
+			// browser reports them, from before the page loads.
+			var mu sync.Mutex
+			var requested, problems []string
+			if err := chromedp.Listen(tctx, func(ev any) {
+				mu.Lock()
+				defer mu.Unlock()
+				switch e := ev.(type) {
+				case *network.EventRequestWillBeSent:
+					requested = append(requested, e.Request.URL)
+				case *runtime.EventConsoleAPICalled:
+					if e.Type == "error" || e.Type == "assert" {
+						problems = append(problems, fmt.Sprintf("console.%s (%d arguments)", e.Type, len(e.Args)))
+					}
+				case *runtime.EventExceptionThrown:
+					problems = append(problems, "exception: "+e.ExceptionDetails.Text)
+				case *cdplog.EventEntryAdded:
+					if e.Entry.Level == cdplog.EntryLevelError {
+						problems = append(problems, "log: "+e.Entry.Text)
+					}
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
 			if err := chromedp.Do(tctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("#verdict"))); err != nil {
 				t.Fatalf("open %s: %v", url, err)
 			}
@@ -120,22 +144,20 @@ func TestReportsInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("screenshot: %s", shot)
-			stopListen()
-			for ev, err := range requests {
-				if err != nil {
-					break
-				}
-				if ev.Request.URL != url {
-					t.Errorf("network request to %s", ev.Request.URL)
+			// Make sure every event of the page has arrived: one more
+			// round trip after the checks above.
+			if _, err := chromedp.Run(tctx, chromedp.Evaluate[int]("1")); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, u := range requested {
+				if u != url {
+					t.Errorf("network request to %s", u)
 				}
 			}
-			for m, err := range console {
-				if err != nil {
-					break
-				}
-				if m.Type == chromedp.ConsoleError || m.IsException() {
-					t.Errorf("console %s: %s", m.Type, fmt.Sprint(m))
-				}
+			for _, p := range problems {
+				t.Errorf("console: %s", p)
 			}
 		})
 	}
