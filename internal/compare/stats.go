@@ -28,27 +28,35 @@ func MannWhitney(a, b *hist.Histogram, inflate float64) RankTest {
 	if na == 0 || nb == 0 {
 		return RankTest{P: 1, A12: 0.5}
 	}
-	type cell struct{ a, b int64 }
-	cells := map[time.Duration]*cell{}
-	var keys []time.Duration
-	get := func(v time.Duration) *cell {
-		c := cells[v]
-		if c == nil {
-			c = &cell{}
-			cells[v] = c
-			keys = append(keys, v)
-		}
-		return c
+	type bucket struct {
+		v time.Duration
+		n int64
 	}
-	a.Buckets(func(v time.Duration, n int64) { get(v).a += n })
-	b.Buckets(func(v time.Duration, n int64) { get(v).b += n })
-	slices.Sort(keys)
+	list := func(h *hist.Histogram) []bucket {
+		var bs []bucket
+		h.Buckets(func(v time.Duration, n int64) { bs = append(bs, bucket{v, n}) })
+		return bs
+	}
+	ba, bb := list(a), list(b)
 	var below, rankB, ties float64 // observations ranked so far, B's rank sum, Σ(t³−t)
-	for _, k := range keys {
-		c := cells[k]
-		t := float64(c.a + c.b)
+	// Merge the two ascending bucket lists; one value is one rank group.
+	for i, j := 0, 0; i < len(ba) || j < len(bb); {
+		var ca, cb int64
+		switch {
+		case j == len(bb) || i < len(ba) && ba[i].v < bb[j].v:
+			ca = ba[i].n
+			i++
+		case i == len(ba) || bb[j].v < ba[i].v:
+			cb = bb[j].n
+			j++
+		default:
+			ca, cb = ba[i].n, bb[j].n
+			i++
+			j++
+		}
+		t := float64(ca + cb)
 		avg := below + (t+1)/2
-		rankB += float64(c.b) * avg
+		rankB += float64(cb) * avg
 		ties += t*t*t - t
 		below += t
 	}
