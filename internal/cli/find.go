@@ -87,7 +87,7 @@ func newFindCmd(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runFind(cmd.Context(), env, spec, o.quiet, o.jsonOut)
+			return runFind(cmd.Context(), env, spec, o.quiet, o.jsonOut, o.htmlOut)
 		},
 	}
 	fs := cmd.Flags()
@@ -251,11 +251,16 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (
 }
 
 // runFind runs a search, reports it and writes its result.
-func runFind(parent context.Context, env Env, sp *find.Spec, quiet bool, jsonOut string) error {
+func runFind(parent context.Context, env Env, sp *find.Spec, quiet bool, jsonOut, htmlOut string) error {
 	out, err := openOutput(jsonOut, env.Stdout, "--json")
 	if err != nil {
 		return err
 	}
+	html, err := openHTML(htmlOut)
+	if err != nil {
+		return err
+	}
+	defer html.Close()
 	tuneForLoad(env)
 	defer out.Close()
 	ctx, stop := interruptible(parent, env)
@@ -269,6 +274,9 @@ func runFind(parent context.Context, env Env, sp *find.Spec, quiet bool, jsonOut
 		return err
 	}
 	if err := out.write(res); err != nil {
+		return err
+	}
+	if err := html.writeResult(res); err != nil {
 		return err
 	}
 	return findOutcome(env, res, quiet)

@@ -33,6 +33,7 @@ type loadFlags struct {
 	noKeepAlive bool
 	thresholds  []flagValue
 	jsonOut     string
+	htmlOut     string
 	quiet       bool
 	think       string
 	maxInflight int
@@ -52,6 +53,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, thresholdHelp string) {
 	fs.Var(&appendValue{name: "threshold", to: &f.thresholds}, "threshold", thresholdHelp)
 	fs.Var(&appendValue{name: "slo", to: &f.thresholds}, "slo", "same as --threshold")
 	fs.StringVar(&f.jsonOut, "json", "", "write the result as JSON to FILE ('-' for stdout)")
+	fs.StringVar(&f.htmlOut, "html", "", "write the result as a self-contained HTML report (charts, verdict) to FILE")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no summary; errors and failed thresholds still go to stderr")
 	fs.StringVar(&f.think, "think", "0", "closed model: pause between a response and the user's next request: D, or MIN-MAX for a uniform draw (e.g. 1s-3s)")
 	fs.IntVar(&f.maxInflight, "max-inflight", 10000, "open model: cap on requests in flight; arrivals beyond it wait and are counted late")

@@ -19,6 +19,8 @@ Examples:
   surge run -r 2000 -d 1m --slo 'p99<50ms' URL            2000 req/s (open model), with an SLO
   surge run -X POST -H 'Content-Type: application/json' --body '{"a":1}' URL
   surge find --slo 'p95<100ms' --slo 'errors<1%' URL     capacity and bottleneck
+  surge compare before.json after.json                    did the change help, or is it noise?
+  surge report result.json --html report.html             charts of a saved result, one file
   surge lab                                               a target with known bottlenecks
 
 Exit codes: 0 ran and every threshold held; 2 bad usage or input (nothing
@@ -72,6 +74,8 @@ func newRoot(ctx context.Context, env Env) *cobra.Command {
 	root.AddCommand(
 		newRunCmd(env),
 		newFindCmd(env),
+		newCompareCmd(env),
+		newReportCmd(env),
 		newLabCmd(env),
 		newDemoCmd(env),
 		newVersionCmd(env),

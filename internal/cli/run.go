@@ -123,6 +123,11 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 		return err
 	}
 	defer out.Close()
+	html, err := openHTML(o.htmlOut)
+	if err != nil {
+		return err
+	}
+	defer html.Close()
 
 	// Everything is valid: from here on requests are sent.
 	ctx, stop := interruptible(cmd.Context(), env)
@@ -139,6 +144,9 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 		prog.Done()
 	}
 	if err != nil {
+		return err
+	}
+	if err := html.writeResult(res); err != nil {
 		return err
 	}
 	return finish(env, res, out, o.quiet)

@@ -170,3 +170,17 @@ func Decode(s string) (*Histogram, error) {
 	}
 	return h, nil
 }
+
+// Buckets calls fn for every non-empty bucket in increasing order of value,
+// with the bucket's lowest value and its count. Two surge histograms share
+// one geometry, so equal values name the same bucket in both.
+func (h *Histogram) Buckets(fn func(lowest time.Duration, count int64)) {
+	if h.Count() == 0 {
+		return
+	}
+	for _, b := range h.h.Distribution() {
+		if b.Count > 0 {
+			fn(time.Duration(b.From)*time.Microsecond, b.Count)
+		}
+	}
+}

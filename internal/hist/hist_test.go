@@ -1,11 +1,14 @@
 package hist_test
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/surgeload/surge/internal/hist"
 )
 
@@ -179,4 +182,54 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// The "histogram" key must be what any HdrHistogram reader takes: base64 of
+// the V2 compressed encoding (cookie base 0x1c849304 with the 0x10 bit
+// HdrHistogram's Java writer also sets, so 0x1c849314), decodable by the
+// reference Go implementation itself, with every count intact.
+func TestEncodeIsStandardV2Compressed(t *testing.T) {
+	h := hist.New()
+	for i := 1; i <= 500; i++ {
+		h.Record(time.Duration(i*i) * time.Microsecond)
+	}
+	s, err := h.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatalf("not standard base64: %v", err)
+	}
+	if len(raw) < 8 || binary.BigEndian.Uint32(raw) != 0x1c849314 {
+		t.Fatalf("cookie %x, want the V2 compressed cookie 1c849314", raw[:4])
+	}
+	ref, err := hdr.Decode([]byte(s))
+	if err != nil {
+		t.Fatalf("hdrhistogram-go cannot decode it: %v", err)
+	}
+	if ref.TotalCount() != 500 || ref.ValueAtQuantile(50) != int64(h.Quantile(0.5)/time.Microsecond) {
+		t.Fatalf("reference decode: count %d p50 %dµs, want 500 and %v", ref.TotalCount(), ref.ValueAtQuantile(50), h.Quantile(0.5))
+	}
+}
+
+func TestBucketsCoverEveryObservation(t *testing.T) {
+	h := hist.New()
+	for _, ms := range []int{1, 1, 5, 5, 5, 900} {
+		h.Record(time.Duration(ms) * time.Millisecond)
+	}
+	var total int64
+	var last time.Duration = -1
+	var got []int64
+	h.Buckets(func(v time.Duration, n int64) {
+		if v <= last {
+			t.Errorf("bucket %v after %v: not increasing", v, last)
+		}
+		last = v
+		total += n
+		got = append(got, n)
+	})
+	if total != 6 || len(got) != 3 || got[0] != 2 || got[1] != 3 || got[2] != 1 {
+		t.Fatalf("bucket counts %v, want [2 3 1]", got)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surgeload/surge/internal/compare"
+	"github.com/surgeload/surge/internal/hist"
 	"github.com/surgeload/surge/internal/report"
 	"github.com/surgeload/surge/internal/result"
 )
@@ -140,4 +142,71 @@ func TestScenarioSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, b.Bytes())
+}
+
+// pair builds a before/after pair by hand: B is twice as fast, with fewer
+// errors, over a 10-second timeline.
+func pair(t *testing.T) (*result.Result, *result.Result) {
+	t.Helper()
+	mk := func(scale float64, rps float64, errs int64) *result.Result {
+		h := hist.New()
+		for i := 1; i <= 4000; i++ {
+			h.Record(time.Duration(float64(i%400+10)*scale) * time.Millisecond / 10)
+		}
+		enc, err := h.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := sampleRun()
+		r.Client.Warnings = nil
+		r.Histogram = enc
+		r.Summary.Requests = 4000
+		r.Summary.RPS = rps
+		r.Summary.Errors = result.Errors{Count: errs, Rate: float64(errs) / 4000, ByClass: map[string]int64{"timeout": errs}}
+		r.Summary.StatusCodes = map[string]int64{"200": 4000 - errs}
+		r.Timeline = nil
+		for s := 1; s <= 10; s++ {
+			r.Timeline = append(r.Timeline, result.Point{T: float64(s), RPS: rps + float64(s%3)*rps/50, Users: 50,
+				P50: 20 * scale, P95: 38 * scale, P99: 40 * scale, Errors: errs / 10})
+		}
+		return r
+	}
+	return mk(2, 206, 210), mk(1, 823, 40)
+}
+
+func TestCompare(t *testing.T) {
+	a, b := pair(t)
+	c, err := compare.Compare(compare.Input{Name: "before.json", R: a}, compare.Input{Name: "after.json", R: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := report.Compare(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, buf.Bytes())
+}
+
+// Two find results of a scenario: capacity, bottleneck and each step.
+func TestCompareFind(t *testing.T) {
+	a, b := pair(t)
+	for i, r := range []*result.Result{a, b} {
+		r.Capacity = &result.Capacity{Users: 40 * (i + 1), RPS: 200 * float64(i+1), SLO: []string{"p95<100ms"}, MetAtMin: true, Confirmed: true}
+		r.Steps = []result.Step{{Users: 40 * (i + 1), SLOOK: true, DurationS: 4}, {Users: 80 * (i + 1), DurationS: 4}, {Users: 40 * (i + 1), SLOOK: true, Phase: "confirm", DurationS: 10}}
+		r.Bottleneck = &result.Bottleneck{Class: []string{"cpu", "concurrency-limit"}[i]}
+		r.StepNames = []string{"login", "order"}
+		r.ByStep = map[string]result.Summary{
+			"login": {Requests: 2000, RPS: 100, Latency: result.Latency{P50: 5, P95: 9, P99: 12}, Errors: result.Errors{Count: 1}},
+			"order": {Requests: 2000, RPS: 100, Latency: result.Latency{P50: 50, P95: 90 / float64(i+1), P99: 120}, Errors: result.Errors{Count: int64(100 - 90*i), ByClass: map[string]int64{"check": int64(100 - 90*i)}}},
+		}
+	}
+	c, err := compare.Compare(compare.Input{Name: "before.json", R: a}, compare.Input{Name: "after.json", R: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := report.Compare(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, buf.Bytes())
 }
