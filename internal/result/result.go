@@ -82,6 +82,9 @@ type Summary struct {
 	Connections int64            `json:"connections"` // connections opened
 	DialErrors  int64            `json:"dial_errors"` // connects that failed (refused, timed out, out of descriptors)
 	Protocols   map[string]int64 `json:"protocols"`   // responses by HTTP version
+	// Histogram is a by_step entry's latency histogram, encoded as the
+	// result's own (empty in summary, whose histogram is the result's).
+	Histogram string `json:"histogram,omitempty"`
 }
 
 // Iterations counts the journeys of a scenario run: one iteration is one

@@ -311,7 +311,11 @@ func assemble(o Options, rec *metrics.Recorder, st load.Stats, measured time.Dur
 		r.StepNames = o.Journeys.StepNames()
 		r.ByStep = make(map[string]result.Summary, len(tot.Steps))
 		for i, st := range tot.Steps {
-			r.ByStep[r.StepNames[i]] = SummaryOf(st, measured)
+			sum := SummaryOf(st, measured)
+			if h, err := st.Latency.Encode(); err == nil {
+				sum.Histogram = h
+			}
+			r.ByStep[r.StepNames[i]] = sum
 		}
 	}
 	if it := tot.Iterations; it != nil {
