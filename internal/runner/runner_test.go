@@ -189,3 +189,48 @@ func lookup(m map[string]any, path string) (any, bool) {
 	}
 	return cur, true
 }
+
+// A scenario run counts each step and each journey, and leaves no
+// goroutine behind, in both models.
+func TestScenarioRunByStepAndIterations(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			w.Write([]byte(`{"token":"t1"}`))
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer t1" {
+			w.WriteHeader(401)
+		}
+	}))
+	defer srv.Close()
+	sc := &scenario.Scenario{File: "s.yaml", Base: srv.URL, Flows: []*scenario.Flow{{Name: "f", Weight: 1, Steps: []*scenario.Step{
+		{Name: "login", Method: "POST", URL: "/login", Extract: []scenario.Extract{{Var: "token", Kind: scenario.FromJSON, Expr: "token"}}},
+		{Name: "items", Method: "GET", URL: "/items", Headers: []scenario.Header{{Name: "Authorization", Value: "Bearer {{token}}"}}},
+	}}}}
+	plan, err := scenario.Compile(sc, scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []load.Plan{
+		{Users: load.RampUsers{N: 3}, Duration: 400 * time.Millisecond, Grace: time.Second},
+		{Arrivals: load.ConstantRate{Rate: 200}, Duration: 400 * time.Millisecond, MaxInflight: 20, Grace: time.Second},
+	} {
+		r, err := runner.Run(context.Background(), runner.Options{Journeys: plan, Target: "s.yaml",
+			Client: client.Config{Timeout: 5 * time.Second}, Plan: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		login, items := r.ByStep["login"], r.ByStep["items"]
+		if strings.Join(r.StepNames, ",") != "login,items" || login.Requests == 0 || items.Errors.Count != 0 || login.Histogram == "" {
+			t.Fatalf("steps %v: login %+v, items errors %+v", r.StepNames, login.Requests, items.Errors)
+		}
+		if it := r.Iterations; it == nil || it.Completed == 0 || it.Failed != 0 || it.Completed > items.Requests {
+			t.Fatalf("iterations %+v for %d item requests", it, items.Requests)
+		}
+		if login.Requests+items.Requests != r.Summary.Requests {
+			t.Fatalf("steps %d + %d, summary %d", login.Requests, items.Requests, r.Summary.Requests)
+		}
+	}
+	srv.Close()
+	goleak.VerifyNone(t)
+}
