@@ -60,8 +60,16 @@ func startLabEnv(t *testing.T, env []string, args ...string) string {
 }
 
 // labCount reads lab_requests_total for an endpoint and status code from
-// the lab's /metrics.
+// the lab's /metrics (0 when the lab has not counted any).
 func labCount(t *testing.T, base, endpoint, code string) int64 {
+	t.Helper()
+	n, _ := labMetric(t, base, "lab_requests_total", `code="`+code+`",endpoint="`+endpoint+`"`)
+	return n
+}
+
+// labMetric reads one series of the lab's /metrics: its name and labels
+// as they are printed; ok is false when the lab does not print it.
+func labMetric(t *testing.T, base, name, labels string) (n int64, ok bool) {
 	t.Helper()
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -69,13 +77,12 @@ func labCount(t *testing.T, base, endpoint, code string) int64 {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	re := regexp.MustCompile(`lab_requests_total\{code="` + code + `",endpoint="` + endpoint + `"\} (\d+)`)
-	m := re.FindSubmatch(b)
+	m := regexp.MustCompile(regexp.QuoteMeta(name+"{"+labels+"}") + ` (\d+)`).FindSubmatch(b)
 	if m == nil {
-		return 0
+		return 0, false
 	}
-	n, _ := strconv.ParseInt(string(m[1]), 10, 64)
-	return n
+	n, _ = strconv.ParseInt(string(m[1]), 10, 64)
+	return n, true
 }
 
 func TestRunAgainstTheLabPool(t *testing.T) {

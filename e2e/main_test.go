@@ -109,17 +109,24 @@ type result struct {
 // runJSON runs surge with --json and decodes the result.
 func runJSON(t *testing.T, args ...string) (result, outcome) {
 	t.Helper()
+	var r result
+	o := runInto(t, &r, args...)
+	return r, o
+}
+
+// runInto runs surge with --json and decodes the result into v.
+func runInto(t *testing.T, v any, args ...string) outcome {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "result.json")
 	o := surge(t, append([]string{"--json", path}, args...)...)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("surge %v wrote no result (exit %d, stderr %q): %v", args, o.code, o.stderr, err)
 	}
-	r, err := decode(b)
-	if err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("result is not JSON: %v\n%s", err, b)
 	}
-	return r, o
+	return o
 }
 
 func decode(b []byte) (result, error) {

@@ -3,13 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -41,16 +38,8 @@ type scenarioResult struct {
 
 func runScenario(t *testing.T, args ...string) (scenarioResult, outcome) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "result.json")
-	o := surge(t, append([]string{"--json", path}, args...)...)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("surge %v wrote no result (exit %d, stderr %q): %v", args, o.code, o.stderr, err)
-	}
 	var r scenarioResult
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatalf("result is not JSON: %v", err)
-	}
+	o := runInto(t, &r, args...)
 	return r, o
 }
 
@@ -69,17 +58,10 @@ func writeFiles(t *testing.T, files map[string]string) string {
 // shopMetric reads one of the lab's shop counters.
 func shopMetric(t *testing.T, base, name, label string) int64 {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(regexp.QuoteMeta(name+"{"+label+"}") + ` (\d+)`).FindSubmatch(b)
-	if m == nil {
+	n, ok := labMetric(t, base, name, label)
+	if !ok {
 		t.Fatalf("/metrics has no %s{%s}", name, label)
 	}
-	n, _ := strconv.ParseInt(string(m[1]), 10, 64)
 	return n
 }
 

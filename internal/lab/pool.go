@@ -66,10 +66,20 @@ func (s *Server) handlePool(w http.ResponseWriter, r *http.Request) {
 	if !k.ok(w) {
 		return
 	}
+	if !s.holdSlot(w, r, n, ms) {
+		return
+	}
+	okText(w)
+}
+
+// holdSlot acquires a slot of the pool of size n, holds it while sleeping
+// ms, and releases it. It reports false, having answered, when the pool
+// cannot be had or the client went away.
+func (s *Server) holdSlot(w http.ResponseWriter, r *http.Request, n, ms int64) bool {
 	p, err := s.pool(n)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+		return false
 	}
 	ctx := r.Context()
 	p.waiters.Inc()
@@ -79,7 +89,7 @@ func (s *Server) handlePool(w http.ResponseWriter, r *http.Request) {
 	case <-ctx.Done():
 		p.waiters.Dec()
 		abort(w, r)
-		return
+		return false
 	}
 	storeMax(&p.max, p.inUse.Add(1))
 	p.held.Inc()
@@ -89,7 +99,7 @@ func (s *Server) handlePool(w http.ResponseWriter, r *http.Request) {
 	<-p.sem
 	if !slept {
 		abort(w, r)
-		return
+		return false
 	}
-	okText(w)
+	return true
 }

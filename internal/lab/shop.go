@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -194,29 +193,7 @@ func (s *Server) handleShopOrders(w http.ResponseWriter, r *http.Request) {
 		sh.refuse(w, http.StatusForbidden, "no_session")
 		return
 	}
-	p, err := s.pool(n)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	ctx := r.Context()
-	p.waiters.Inc()
-	select {
-	case p.sem <- struct{}{}:
-		p.waiters.Dec()
-	case <-ctx.Done():
-		p.waiters.Dec()
-		abort(w, r)
-		return
-	}
-	storeMax(&p.max, p.inUse.Add(1))
-	p.held.Inc()
-	slept := sleep(ctx, time.Duration(ms)*time.Millisecond)
-	p.held.Dec()
-	p.inUse.Add(-1)
-	<-p.sem
-	if !slept {
-		abort(w, r)
+	if !s.holdSlot(w, r, n, ms) {
 		return
 	}
 	id := sh.orders.Add(1)

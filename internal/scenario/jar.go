@@ -18,14 +18,8 @@ type jar struct {
 // update keeps the cookies of a response's header lines.
 func (j *jar) update(lines []byte) {
 	for len(lines) > 0 {
-		line := lines
-		if i := bytes.Index(lines, []byte("\r\n")); i >= 0 {
-			line, lines = lines[:i], lines[i+2:]
-		} else {
-			lines = nil
-		}
-		n, v, ok := bytes.Cut(line, []byte(":"))
-		if !ok || !strings.EqualFold(string(bytes.TrimSpace(n)), "set-cookie") {
+		var n, v []byte
+		if n, v, lines = nextHeader(lines); n == nil || !strings.EqualFold(string(n), "set-cookie") {
 			continue
 		}
 		pair, attrs, _ := bytes.Cut(bytes.TrimSpace(v), []byte(";"))

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -381,7 +382,7 @@ func (u *User) holds(pc planCheck, res client.Result) bool {
 	c := pc.c
 	switch c.Kind {
 	case CheckStatus:
-		return compareInt(res.Code, c.Op, c.Code)
+		return compare(res.Code, c.Op, c.Code)
 	case CheckBody:
 		u.scratch = pc.text.Render(u.scratch[:0], &u.vals)
 		return bytes.Contains(res.Body, u.scratch) == (c.Op == "~")
@@ -411,7 +412,8 @@ func (u *User) holds(pc planCheck, res client.Result) bool {
 	return false
 }
 
-func compareInt(a int, op string, b int) bool {
+// compare applies a comparison operator; an unknown one is false.
+func compare[T cmp.Ordered](a T, op string, b T) bool {
 	switch op {
 	case "==":
 		return a == b
@@ -436,44 +438,17 @@ func compareJSON(v gjson.Result, op, operand string) bool {
 		return op == "!="
 	}
 	if f, err := strconv.ParseFloat(operand, 64); err == nil && v.Type == gjson.Number {
-		x := v.Float()
-		switch op {
-		case "==":
-			return x == f
-		case "!=":
-			return x != f
-		case "<":
-			return x < f
-		case "<=":
-			return x <= f
-		case ">":
-			return x > f
-		case ">=":
-			return x >= f
-		}
-		return false
+		return compare(v.Float(), op, f)
 	}
 	a := v.String()
 	b := strings.Trim(operand, `"'`)
 	switch op {
-	case "==":
-		return a == b
-	case "!=":
-		return a != b
-	case "<":
-		return a < b
-	case "<=":
-		return a <= b
-	case ">":
-		return a > b
-	case ">=":
-		return a >= b
 	case "~":
 		return strings.Contains(a, b)
 	case "!~":
 		return !strings.Contains(a, b)
 	}
-	return false
+	return compare(a, op, b)
 }
 
 // extract sets the step's variables from the response; a value that is
@@ -517,18 +492,23 @@ func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 // headerValue finds a header in "Name: value\r\n" lines.
 func headerValue(lines []byte, name string) ([]byte, bool) {
 	for len(lines) > 0 {
-		line := lines
-		if i := bytes.Index(lines, []byte("\r\n")); i >= 0 {
-			line, lines = lines[:i], lines[i+2:]
-		} else {
-			lines = nil
-		}
-		n, v, ok := bytes.Cut(line, []byte(":"))
-		if ok && strings.EqualFold(string(n), name) {
-			return bytes.TrimSpace(v), true
+		var n, v []byte
+		if n, v, lines = nextHeader(lines); n != nil && strings.EqualFold(string(n), name) {
+			return v, true
 		}
 	}
 	return nil, false
+}
+
+// nextHeader splits the first of "Name: value\r\n" lines into its name
+// and value (nil for a line without a colon), and returns the rest.
+func nextHeader(lines []byte) (name, value, rest []byte) {
+	line, rest, _ := bytes.Cut(lines, []byte("\r\n"))
+	n, v, ok := bytes.Cut(line, []byte(":"))
+	if !ok {
+		return nil, nil, rest
+	}
+	return bytes.TrimSpace(n), bytes.TrimSpace(v), rest
 }
 
 // URL returns the scenario of a URL given on the command line: one flow
