@@ -240,6 +240,10 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (
 			return nil, err
 		}
 		sp.Think, sp.ThinkMax = lo, hi
+		if l := job.file; l != nil && !fs.Changed("think") {
+			// The journeys' own pauses are part of how their users behave.
+			sp.Think, sp.ThinkMax = l.Load.Think, max(l.Load.ThinkMax, l.Load.Think)
+		}
 	}
 	sp.Search = capacity.Config{Integer: o.model == "users", Min: o.min, Max: o.max, Step: o.step, Hold: o.hold, Precision: o.precision}
 	sp.Model = o.model
