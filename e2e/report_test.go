@@ -64,3 +64,19 @@ func TestReportAndHTMLBadInput(t *testing.T) {
 		t.Errorf("the target saw %d requests; bad input must send nothing", n)
 	}
 }
+
+// A run whose threshold fails (exit 3) still writes its report, which says so.
+func TestHTMLOfAFailedThreshold(t *testing.T) {
+	c := newCounter(t)
+	page := filepath.Join(t.TempDir(), "run.html")
+	if o := surge(t, "run", "-q", "-u", "2", "-n", "40", "--slo", "p50<1us", "--html", page, c.url("/?ms=2")); o.code != 3 {
+		t.Fatalf("exit %d, stderr %q: want 3", o.code, o.stderr)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "1 of 1 thresholds failed") {
+		t.Errorf("the report does not say the threshold failed")
+	}
+}

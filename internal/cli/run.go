@@ -146,10 +146,13 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 	if err != nil {
 		return err
 	}
+	// The summary and the JSON first; the report also when a threshold
+	// failed or the run was interrupted.
+	ferr := finish(env, res, out, o.quiet)
 	if err := html.writeResult(res); err != nil {
 		return err
 	}
-	return finish(env, res, out, o.quiet)
+	return ferr
 }
 
 // finish prints the summary, writes the JSON result and turns the outcome
