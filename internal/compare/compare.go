@@ -455,7 +455,7 @@ func (c *Comparison) steps(a, b *result.Result) {
 	// Order of the file, then any stray names sorted.
 	known := len(b.StepNames)
 	slices.SortStableFunc(names[known:], cmp.Compare[string])
-	tested := false
+	tested, untested := false, false
 	for _, n := range names {
 		sa, okA := a.ByStep[n]
 		sb, okB := b.ByStep[n]
@@ -469,16 +469,42 @@ func (c *Comparison) steps(a, b *result.Result) {
 		}
 		sec := "step " + n
 		c.add(rel(sec, "rps", "req/s", sa.RPS, sb.RPS, true), NotTested, MethodNone, nil)
+		ha, hb := stepHistogram(sa), stepHistogram(sb)
 		for _, pc := range []int{0, 2, 3} {
 			p := percentiles[pc]
-			c.add(rel(sec, p.name, "ms", p.get(sa.Latency), p.get(sb.Latency), false), NotTested, MethodNone, nil)
+			if ha == nil || hb == nil || ha.Count() == 0 || hb.Count() == 0 {
+				c.add(rel(sec, p.name, "ms", p.get(sa.Latency), p.get(sb.Latency), false), NotTested, MethodNone, nil)
+				untested = true
+				continue
+			}
+			// As for the whole run: exact figures from the step's
+			// histograms, widened by the run's own drift (its timeline).
+			r := rel(sec, p.name, "ms", ms(ha.Quantile(p.q)), ms(hb.Quantile(p.q)), false)
+			pv := QuantileTest(ha, hb, p.q, inflation(a, ha, p.q), inflation(b, hb, p.q))
+			c.add(r, realIf(pv < Alpha), MethodQuantile, pval(pv))
 		}
 		c.errors(sa, sb, sec, "")
 		tested = true
 	}
-	if tested {
-		c.note("steps: error rates are tested; step throughput and latency are shown, not tested (results keep no histogram per step)")
+	switch {
+	case tested && untested:
+		c.note("steps: error rates are tested; step latency is tested where both results keep a histogram per step (older ones do not); step throughput is shown, not tested")
+	case tested:
+		c.note("steps: latency and error rates are tested; step throughput is shown, not tested (it follows the journeys')")
 	}
+}
+
+// stepHistogram decodes a step's latency histogram; nil when the result
+// has none (an older result) or it does not decode.
+func stepHistogram(s result.Summary) *hist.Histogram {
+	if s.Histogram == "" {
+		return nil
+	}
+	h, err := hist.Decode(s.Histogram)
+	if err != nil {
+		return nil
+	}
+	return h
 }
 
 func (c *Comparison) note(s string) {

@@ -323,3 +323,28 @@ func TestBounds(t *testing.T) {
 		}
 	}
 }
+
+// Steps that keep their histograms have their latency tested like the
+// whole run's: a step twice as slow is worse, a step drawn from the same
+// distribution is not.
+func TestStepLatencyIsTested(t *testing.T) {
+	w := newWorld(9)
+	a, b := w.run(3000, 1, 100, 0), w.run(3000, 1, 100, 0)
+	same1, same2 := w.run(3000, 1, 100, 0), w.run(3000, 1, 100, 0)
+	slow := w.run(3000, 2, 100, 0)
+	step := func(r *result.Result) result.Summary {
+		s := r.Summary
+		s.Histogram = r.Histogram
+		return s
+	}
+	a.StepNames, b.StepNames = []string{"login", "order"}, []string{"login", "order"}
+	a.ByStep = map[string]result.Summary{"login": step(same1), "order": step(same2)}
+	b.ByStep = map[string]result.Summary{"login": step(a), "order": step(slow)}
+	c := mustCompare(t, a, b)
+	if r := row(t, c, "step order", "p95"); r.Verdict != compare.Worse || r.Method != compare.MethodQuantile {
+		t.Errorf("order p95 %+v: want worse, by the quantile test", r)
+	}
+	if r := row(t, c, "step login", "p95"); r.Verdict != compare.NoChange {
+		t.Errorf("login p95 %+v: want no real change", r)
+	}
+}
