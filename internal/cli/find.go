@@ -263,7 +263,9 @@ func runFind(parent context.Context, env Env, sp *findSpec, quiet bool, jsonOut 
 	}
 	tuneForLoad(env)
 	defer out.Close()
-	ctx, stop := interruptible(parent, env)
+	out.fallback = partialStub(sp.req)
+	out.fallback.Model = sp.model
+	ctx, stop := interruptible(parent, env, out.quit)
 	defer stop()
 	summaryTo := env.Stdout
 	if out.isStdout() {
