@@ -59,6 +59,9 @@ func (f *loadFlags) request(rawURL string) (*client.Request, error) {
 			return nil, usagef("%s is a file, and scenario files are not supported yet: give the target as a URL, e.g. http://127.0.0.1:8080/path", rawURL)
 		}
 	}
+	if !client.ValidMethod(f.method) {
+		return nil, usagef("-X/--method %q: a method is a token such as GET or POST (no spaces, separators or control characters)", f.method)
+	}
 	h := http.Header{}
 	for _, line := range f.headers {
 		name, value, ok := strings.Cut(line, ":")
