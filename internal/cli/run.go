@@ -192,6 +192,7 @@ type output struct {
 	mu     sync.Mutex
 	done   bool // a result was written (or the output closed)
 	tmp    *os.File
+	direct *os.File // a device or a pipe, written in place
 	stdout io.Writer
 	path   string
 	// fallback, when set, is written by a hard quit (second Ctrl-C) when
@@ -211,6 +212,11 @@ func (o *output) write(r *result.Result) error {
 	switch {
 	case o.stdout != nil:
 		return result.Write(o.stdout, r)
+	case o.direct != nil:
+		err := result.Write(o.direct, r)
+		o.direct.Close()
+		o.direct = nil
+		return err
 	case o.tmp != nil:
 		tmp := o.tmp
 		o.tmp = nil
@@ -241,6 +247,10 @@ func (o *output) Close() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.done = true
+	if o.direct != nil {
+		o.direct.Close()
+		o.direct = nil
+	}
 	if o.tmp != nil {
 		o.tmp.Close()
 		os.Remove(o.tmp.Name())
@@ -256,18 +266,39 @@ func openOutput(path string, stdout io.Writer, flag string) (*output, error) {
 	case "-":
 		return &output{stdout: stdout}, nil
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return nil, usagef("%s: %s is a directory", flag, path)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
+	bad := func(err error) error {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, usagef("%s: %s: %v", flag, path, err)
+		return usagef("%s: %s: %v", flag, path, err)
 	}
-	return &output{tmp: f, path: path}, nil
+	st, statErr := os.Stat(path)
+	switch {
+	case statErr == nil && st.IsDir():
+		return nil, usagef("%s: %s is a directory", flag, path)
+	case statErr == nil && !st.Mode().IsRegular():
+		// A device or a pipe (/dev/stdout, a FIFO): written in place.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, bad(err)
+		}
+		return &output{direct: f, path: path}, nil
+	}
+	target := path
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		target = resolved // replace the file a symlink points to, not the link
+	}
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*.tmp")
+	if err != nil {
+		return nil, bad(err)
+	}
+	perm := os.FileMode(0o644) // as os.Create under the usual umask
+	if statErr == nil {
+		perm = st.Mode().Perm() // keep the mode of the file replaced
+	}
+	f.Chmod(perm)
+	return &output{tmp: f, path: target}, nil
 }
 
 // partialStub is the result a hard quit writes when the run's own result
