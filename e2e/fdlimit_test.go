@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -59,5 +61,30 @@ func TestDescriptorBudget(t *testing.T) {
 	}
 	if c.hits.Load() == 0 {
 		t.Fatal("the runs that fit sent nothing")
+	}
+}
+
+func TestRefusedDialsBackOff(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	o := surge(t, "run", "-q", "-u", "4", "-d", "1s", "--json", path, "http://"+closedPort(t)+"/")
+	if o.code != 0 {
+		t.Fatalf("exit %d: %q", o.code, o.stderr)
+	}
+	b, _ := os.ReadFile(path)
+	var r struct {
+		Summary struct {
+			Requests    int64 `json:"requests"`
+			Connections int64 `json:"connections"`
+			DialErrors  int64 `json:"dial_errors"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	s := r.Summary
+	// Backing off 10, 20, 40 … ms, each of 4 users tries about 7 times in
+	// 1 s (without backoff: tens of thousands).
+	if s.Connections != 0 || s.DialErrors == 0 || s.Requests == 0 || s.Requests > 4*12 {
+		t.Fatalf("refused target for 1 s at 4 users: %+v: want 0 connections, a few dial errors and requests", s)
 	}
 }

@@ -101,6 +101,7 @@ func TestSecretsAreNeverShown(t *testing.T) {
 		{"run", "-u", "1", "-d", "500ms", "--check", "body~nope", withUser + "/c"},
 		{"run", "-u", "1", "-d", "500ms", "http://alice:" + password + "@" + closedPort(t) + "/down"},
 		{"find", "-u", "1", "-d", "300ms", "--warmup", "0s", "--hold", "400ms", withUser + "/f"},
+		{"find", "-u", "1", "-d", "300ms", "--warmup", "0s", "--hold", "400ms", "--probe", "prom=" + withUser + "/metrics", withUser + "/p"},
 		{"run", "-u", "1", "-d", "1s", "--rate", "0", withUser + "/bad"},
 		{"run", "-H", "Authorization: Bearer " + token + "\r\nX: y", withUser + "/bad"},
 	} {
@@ -115,7 +116,7 @@ func TestSecretsAreNeverShown(t *testing.T) {
 				}
 			}
 		}
-		if i < 4 && !strings.Contains(string(b), `://alice:xxxxx@`) {
+		if (i < 4 || i == 6) && !strings.Contains(string(b), `://alice:xxxxx@`) {
 			t.Errorf("case %d: JSON target not redacted as url.URL.Redacted does:\n%.400s", i, b)
 		}
 	}

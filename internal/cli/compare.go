@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -164,23 +165,12 @@ func readResult(path string) (*result.Result, error) {
 
 // writeValue writes any JSON value (a comparison) to the output.
 func (o *output) writeValue(v any) error {
-	w := o.stdout
-	if o.f != nil {
-		w = o.f
-	}
-	if w == nil {
-		return nil
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("write %s: %w", o.path, err)
-	}
-	if o.f != nil {
-		if err := o.f.Close(); err != nil {
+	return o.encode(func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
 			return fmt.Errorf("write %s: %w", o.path, err)
 		}
-		o.f = nil
-	}
-	return nil
+		return nil
+	})
 }

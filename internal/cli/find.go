@@ -267,7 +267,9 @@ func runFind(parent context.Context, env Env, sp *find.Spec, quiet bool, jsonOut
 	defer html.Close()
 	tuneForLoad(env)
 	defer out.Close()
-	ctx, stop := interruptible(parent, env)
+	out.fallback = partialStub(sp.Target, sp.Method)
+	out.fallback.Model = sp.Model
+	ctx, stop := interruptible(parent, env, out.quit)
 	defer stop()
 	summaryTo := env.Stdout
 	if out.isStdout() {

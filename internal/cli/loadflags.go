@@ -89,6 +89,9 @@ func (f *loadFlags) workload(arg string, stderr io.Writer) (*workload, error) {
 	if f.base != "" {
 		return nil, usagef("--base applies to a scenario file; with a URL, write the URL you mean")
 	}
+	if !client.ValidMethod(f.method) {
+		return nil, usagef("-X/--method %q: a method is a token such as GET or POST (no spaces, separators or control characters)", f.method)
+	}
 	var headers []scenario.Header
 	for _, line := range f.headers {
 		name, value, ok := strings.Cut(line, ":")

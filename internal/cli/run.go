@@ -2,13 +2,16 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/surgeload/surge/internal/buildinfo"
 	"github.com/surgeload/surge/internal/report"
 	"github.com/surgeload/surge/internal/result"
 	"github.com/surgeload/surge/internal/runner"
@@ -128,9 +131,14 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 		return err
 	}
 	defer html.Close()
+	out.fallback = partialStub(job.target, job.method)
+	out.fallback.Model, out.fallback.Users, out.fallback.Rate = "users", o.users, 0
+	if plan.Arrivals != nil {
+		out.fallback.Model, out.fallback.Users, out.fallback.Rate = "rate", 0, o.rate
+	}
 
 	// Everything is valid: from here on requests are sent.
-	ctx, stop := interruptible(cmd.Context(), env)
+	ctx, stop := interruptible(cmd.Context(), env, out.quit)
 	tuneForLoad(env)
 	defer stop()
 	var prog *report.Progress
@@ -201,35 +209,83 @@ func topClass(m map[string]int64) string {
 	return best
 }
 
-// output is where a JSON result goes: nowhere, stdout or a file opened
-// before the run (so a bad path is a usage error and nothing is sent).
+// output is where a JSON result goes: nowhere, stdout or a file. A file
+// is written to a temporary file beside it (created before the run, so a
+// bad path is a usage error and nothing is sent) and renamed into place,
+// so it is never seen half written.
 type output struct {
-	f      *os.File
+	mu     sync.Mutex
+	done   bool // a result was written (or the output closed)
+	tmp    *os.File
+	direct *os.File // a device or a pipe, written in place
 	stdout io.Writer
 	path   string
+	// fallback, when set, is written by a hard quit (second Ctrl-C) when
+	// no result was: a valid, partial result with what is known.
+	fallback *result.Result
 }
 
 func (o *output) isStdout() bool { return o.stdout != nil }
 
 func (o *output) write(r *result.Result) error {
+	return o.encode(func(w io.Writer) error { return result.Write(w, r) })
+}
+
+// encode writes one value with enc, once: to stdout, in place (a device
+// or a pipe), or to a temporary file renamed over the path when whole.
+func (o *output) encode(enc func(io.Writer) error) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.done {
+		return nil
+	}
+	o.done = true
 	switch {
 	case o.stdout != nil:
-		return result.Write(o.stdout, r)
-	case o.f != nil:
-		if err := result.Write(o.f, r); err != nil {
-			return err
+		return enc(o.stdout)
+	case o.direct != nil:
+		err := enc(o.direct)
+		o.direct.Close()
+		o.direct = nil
+		return err
+	case o.tmp != nil:
+		tmp := o.tmp
+		o.tmp = nil
+		err := enc(tmp)
+		if cerr := tmp.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("write %s: %w", o.path, cerr)
 		}
-		if err := o.f.Close(); err != nil {
-			return fmt.Errorf("write %s: %w", o.path, err)
+		if err == nil {
+			err = os.Rename(tmp.Name(), o.path)
 		}
-		o.f = nil
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+		return err
 	}
 	return nil
 }
 
+// quit writes the fallback result unless a result was written; a write
+// under way is waited for. A hard quit calls it before exiting.
+func (o *output) quit() {
+	if o.fallback != nil {
+		o.write(o.fallback)
+	}
+}
+
 func (o *output) Close() error {
-	if o.f != nil {
-		return o.f.Close()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.done = true
+	if o.direct != nil {
+		o.direct.Close()
+		o.direct = nil
+	}
+	if o.tmp != nil {
+		o.tmp.Close()
+		os.Remove(o.tmp.Name())
+		o.tmp = nil
 	}
 	return nil
 }
@@ -241,16 +297,55 @@ func openOutput(path string, stdout io.Writer, flag string) (*output, error) {
 	case "-":
 		return &output{stdout: stdout}, nil
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, usagef("%s: %v", flag, strings.TrimPrefix(err.Error(), "open "))
+	bad := func(err error) error {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return usagef("%s: %s: %v", flag, path, err)
 	}
-	return &output{f: f, path: path}, nil
+	st, statErr := os.Stat(path)
+	switch {
+	case statErr == nil && st.IsDir():
+		return nil, usagef("%s: %s is a directory", flag, path)
+	case statErr == nil && !st.Mode().IsRegular():
+		// A device or a pipe (/dev/stdout, a FIFO): written in place.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, bad(err)
+		}
+		return &output{direct: f, path: path}, nil
+	}
+	target := path
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		target = resolved // replace the file a symlink points to, not the link
+	}
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*.tmp")
+	if err != nil {
+		return nil, bad(err)
+	}
+	perm := os.FileMode(0o644) // as os.Create under the usual umask
+	if statErr == nil {
+		perm = st.Mode().Perm() // keep the mode of the file replaced
+	}
+	f.Chmod(perm)
+	return &output{tmp: f, path: target}, nil
+}
+
+// partialStub is the result a hard quit writes when the run's own result
+// is not ready: what was asked, marked partial, with nothing measured.
+func partialStub(target, method string) *result.Result {
+	return &result.Result{
+		Version: result.Version, Tool: buildinfo.Read().String(), Target: target, Method: method,
+		Partial: true, Probes: result.Probes{}, Thresholds: []result.Threshold{},
+		Summary: result.Summary{StatusCodes: map[string]int64{}, Protocols: map[string]int64{},
+			Errors: result.Errors{ByClass: map[string]int64{}}},
+	}
 }
 
 // interruptible returns a context canceled by the first Ctrl-C; a second
-// one exits at once.
-func interruptible(parent context.Context, env Env) (context.Context, func()) {
+// one runs onQuit (which writes what result it can) and exits.
+func interruptible(parent context.Context, env Env, onQuit ...func()) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(parent)
 	sig := make(chan os.Signal, 2)
 	stopNotify := env.Notify(sig)
@@ -266,6 +361,9 @@ func interruptible(parent context.Context, env Env) (context.Context, func()) {
 		select {
 		case <-sig:
 			fmt.Fprintln(env.Stderr, "surge: quit")
+			for _, f := range onQuit {
+				f()
+			}
 			env.Exit(130)
 		case <-done:
 		}

@@ -53,6 +53,16 @@ func (c Class) HasLatency() bool {
 	return false
 }
 
+// Completed reports whether a request of this class got its whole
+// response (whatever its status): only those count in status codes.
+func (c Class) Completed() bool {
+	switch c {
+	case OK, HTTP4xx, HTTP5xx, CheckFailed:
+		return true
+	}
+	return false
+}
+
 // ClassOfStatus returns the class of a response with the given status code.
 func ClassOfStatus(code int) Class {
 	switch {

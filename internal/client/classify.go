@@ -36,9 +36,14 @@ func classify(err error, stopped bool) Class {
 		return DNS
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return Refused
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// A clean close in the middle of a response (a body shorter than
+		// its Content-Length, a chunked body never ended): the server
+		// broke HTTP's framing, it did not reset the connection.
+		return ProtocolError
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, io.EOF),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		errors.Is(err, net.ErrClosed):
 		return Reset
 	case errors.As(err, &recordErr), errors.As(err, &alertErr), errors.As(err, &verifyErr),
 		errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalidErr):

@@ -120,7 +120,7 @@ func TestFastPathParsesOddResponses(t *testing.T) {
 		{"connection close", "HTTP/1.1 503 Busy\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno", true, 503, client.HTTP5xx},
 		{"no content", "HTTP/1.1 204 No Content\r\n\r\n", false, 204, client.OK},
 		{"garbage", "SMTP ready\r\n\r\n", true, 0, client.ProtocolError},
-		{"truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", true, 200, client.Reset},
+		{"truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", true, 200, client.ProtocolError},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,9 @@ import (
 	"strings"
 )
 
+// ValidMethod reports whether m may be sent as a method: a token.
+func ValidMethod(m string) bool { return validMethod(m) }
+
 // ValidHeaderName reports whether name is an RFC 9110 token, the only
 // thing a header name may be: no space, control byte, non-ASCII byte or
 // separator such as ':' or '"'.

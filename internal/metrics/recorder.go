@@ -81,15 +81,19 @@ func (c *counts) add(o *Outcome) {
 	if o.Scheduled && c.lag != nil {
 		c.lag.Record(o.Lag)
 	}
-	if o.Code >= 0 && o.Code < maxCode {
+	switch {
+	case !o.Class.Completed():
+		// A response cut short (a 200 head whose body broke) is an error
+		// of its class, not a 200: status codes and errors agree.
+	case o.Code >= 0 && o.Code < maxCode:
 		c.codes[o.Code]++
-	} else {
+	default:
 		if c.odd == nil {
 			c.odd = make(map[int]int64)
 		}
 		c.odd[o.Code]++
 	}
-	if o.Proto > 0 && o.Proto < len(c.proto) {
+	if o.Class.Completed() && o.Proto > 0 && o.Proto < len(c.proto) {
 		c.proto[o.Proto]++
 	}
 	if o.RetryAfter {

@@ -27,6 +27,7 @@ const (
 type prom struct {
 	name    string
 	url     string
+	shown   string // url, password redacted
 	client  *http.Client
 	metrics []selector
 	cores   float64 // from the spec's cores= option, NaN when not given
@@ -74,7 +75,15 @@ func newProm(spec, raw string, metrics []string) (*prom, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("probe %q: want prom=http://host:port/metrics", spec)
 	}
-	p := &prom{name: spec, url: raw, client: &http.Client{Timeout: 2 * time.Second}, cores: cores}
+	// The URL's password, if any, is sent (as Basic auth, by net/http's
+	// client) but never shown: not in the probe's name (a JSON key), not in
+	// errors.
+	name, shown := spec, raw
+	if _, ok := u.User.Password(); ok {
+		shown = u.Redacted()
+		name = "prom=" + shown
+	}
+	p := &prom{name: name, url: raw, shown: shown, client: &http.Client{Timeout: 2 * time.Second}, cores: cores}
 	for _, m := range metrics {
 		sel, err := parseSelector(m)
 		if err != nil {
@@ -96,16 +105,16 @@ func (p *prom) Sample(ctx context.Context) (Sample, error) {
 	req.Header.Set("Accept", "text/plain;version=0.0.4;q=1,*/*;q=0.1")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return s, fmt.Errorf("scrape %s: %w", p.url, err)
+		return s, fmt.Errorf("scrape %s: %w", p.shown, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		io.Copy(io.Discard, resp.Body)
-		return s, fmt.Errorf("scrape %s: status %s", p.url, resp.Status)
+		return s, fmt.Errorf("scrape %s: status %s", p.shown, resp.Status)
 	}
 	families, err := decode(resp)
 	if err != nil {
-		return s, fmt.Errorf("scrape %s: %w", p.url, err)
+		return s, fmt.Errorf("scrape %s: %w", p.shown, err)
 	}
 	if mf := families[metricCPU]; mf != nil {
 		s.CPU = sum(mf, nil)
