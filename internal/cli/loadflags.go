@@ -18,6 +18,7 @@ import (
 	"github.com/surgeload/surge/internal/load"
 	"github.com/surgeload/surge/internal/runner"
 	"github.com/surgeload/surge/internal/scenario"
+	"github.com/surgeload/surge/internal/tmpl"
 )
 
 // loadFlags are the flags shared by `run` and `find`: what to send, and
@@ -114,6 +115,12 @@ func (f *loadFlags) workload(arg string, stderr io.Writer) (*workload, error) {
 		body = string(b)
 	} else {
 		body = f.body
+	}
+	for _, c := range checks {
+		// A URL run has the built-in variables only.
+		if _, err := tmpl.Compile(c.Value, nil, tmpl.Raw); err != nil && (c.Kind == scenario.CheckBody || c.Kind == scenario.CheckHeader) {
+			return nil, usagef("--check %q: %v", c.Src, err)
+		}
 	}
 	plan, err := scenario.Compile(scenario.URL(f.method, arg, headers, body, checks), scenario.Options{})
 	if err != nil {
