@@ -175,6 +175,16 @@ var badFiles = map[string][]string{
 	"yaml-syntax": {
 		"3:10: YAML: sequence end token ']' not found",
 	},
+	"think-with-rate": {
+		"3:3: load.think: a pause between journeys needs users (the closed model); with rate, journeys start on schedule: use think: on steps instead",
+	},
+	"defaults-extracted": {
+		"3:36: unknown variable {{token}}: defaults can use vars, feeders and the built-ins, not what steps extract",
+	},
+	"feeder-bad-name": {
+		"3:3: data: \"my-accounts\" is not a valid name (letters, digits and _, not starting with a digit)",
+		"4:3: data: \"n\" is a built-in variable and cannot be redefined",
+	},
 }
 
 func TestBadFiles(t *testing.T) {

@@ -407,7 +407,11 @@ func (l *loader) load(e entry) {
 		}
 	}
 	if te, ok := m["think"]; ok {
-		ld.Think, ld.ThinkMax, _ = l.think(te, "load.think")
+		if hasRate {
+			l.errf(te.kpos, "load.think: a pause between journeys needs users (the closed model); with rate, journeys start on schedule: use think: on steps instead")
+		} else {
+			ld.Think, ld.ThinkMax, _ = l.think(te, "load.think")
+		}
 	}
 	se, ok := m["stages"]
 	if !ok {
@@ -646,7 +650,10 @@ func (s *scope) unknown(name string) string {
 		}
 		return fmt.Sprintf("unknown variable {{%s}}: no feeder named %s (feeders: %s)", name, fd, strings.Join(sortedKeys(l.feeders), ", "))
 	}
-	if s.flows != nil {
+	if s.flows == nil { // defaults
+		return fmt.Sprintf("unknown variable {{%s}}: defaults can use vars, feeders and the built-ins, not what steps extract", name)
+	}
+	{
 		fs := s.flows[s.flow]
 		for j := s.step; j < len(fs.extracts); j++ {
 			if slices.Contains(fs.extracts[j], name) {
