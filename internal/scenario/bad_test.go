@@ -185,6 +185,9 @@ var badFiles = map[string][]string{
 		"3:3: data: \"my-accounts\" is not a valid name (letters, digits and _, not starting with a digit)",
 		"4:3: data: \"n\" is a built-in variable and cannot be redefined",
 	},
+	"defaults-timeout": {
+		"3:12: defaults.timeout: must be more than 0",
+	},
 }
 
 func TestBadFiles(t *testing.T) {

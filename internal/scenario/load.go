@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -89,7 +90,7 @@ type loader struct {
 	vars      map[string]bool
 	feeders   map[string]*Feeder
 	defHeader []Header
-	defTime   entry
+	defTime   time.Duration  // defaults.timeout, 0 for none
 	steps     map[string]Pos // step names, where first seen
 }
 
@@ -216,7 +217,11 @@ func (l *loader) defaults(e entry) {
 		}
 	}
 	if t, ok := m["timeout"]; ok {
-		l.defTime = t
+		if d, ok := l.duration(t, "defaults.timeout"); ok && d == 0 {
+			l.errf(t.vpos, "defaults.timeout: must be more than 0")
+		} else {
+			l.defTime = d
+		}
 	}
 }
 
@@ -828,15 +833,8 @@ func (l *loader) step(n ast.Node, p Pos, s *scope) *Step {
 		} else {
 			bad()
 		}
-	} else if l.defTime.val != nil {
-		if d, ok := l.duration(l.defTime, "defaults.timeout"); ok && d > 0 {
-			st.Timeout = d
-		} else if ok {
-			l.errf(l.defTime.vpos, "defaults.timeout: must be more than 0")
-			l.defTime = entry{} // report it once
-		} else {
-			l.defTime = entry{}
-		}
+	} else {
+		st.Timeout = l.defTime
 	}
 
 	if ee, ok := m["extract"]; ok {
