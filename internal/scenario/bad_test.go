@@ -158,7 +158,7 @@ var badFiles = map[string][]string{
 		"3:3: load: users and rate cannot both be given (users: a closed model of concurrent users; rate: an open model of journeys started per second)",
 	},
 	"variable-from-later-step": {
-		"5:38: variable {{token}} is extracted only by a later step (step 2 of this flow): a step can use only what earlier steps extract",
+		"5:38: variable {{token}} is extracted only by a later step (login, line 6): a step can use only what earlier steps of its flow extract",
 	},
 	"variable-from-other-flow": {
 		"10:42: unknown variable {{token}}: it is extracted in flow a, and variables do not cross flows",
@@ -187,6 +187,9 @@ var badFiles = map[string][]string{
 	},
 	"defaults-timeout": {
 		"3:12: defaults.timeout: must be more than 0",
+	},
+	"variable-from-later-unnamed": {
+		"3:13: variable {{id2}} is extracted only by a later step (step 3, line 5): a step can use only what earlier steps of its flow extract",
 	},
 }
 

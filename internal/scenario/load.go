@@ -502,6 +502,8 @@ type flowSrc struct {
 	pos    Pos
 	// extracts are, for each step, the variables it extracts
 	extracts [][]string
+	// labels name each step for messages: its name:, or "step N", and its line
+	labels []string
 }
 
 func (l *loader) flows(e entry) {
@@ -572,8 +574,13 @@ func (l *loader) flowList(srcs []flowSrc) {
 		}
 		items[i] = list
 		fs.extracts = make([][]string, len(list))
+		fs.labels = make([]string, len(list))
 		for j, it := range list {
 			fs.extracts[j] = l.extractNames(l.resolve(it))
+			fs.labels[j] = fmt.Sprintf("step %d, line %d", j+1, posOf(it).Line)
+			if name := l.stepName(l.resolve(it)); name != "" {
+				fs.labels[j] = fmt.Sprintf("%s, line %d", name, posOf(it).Line)
+			}
 		}
 	}
 	for i := range srcs {
@@ -621,6 +628,21 @@ func (l *loader) extractNames(n ast.Node) []string {
 	return nil
 }
 
+// stepName is a step's name: as written, without reporting anything.
+func (l *loader) stepName(n ast.Node) string {
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		return ""
+	}
+	for _, mv := range m.Values {
+		if k, _ := scalarText(l.resolve(mv.Key)); k == "name" {
+			s, _ := scalarText(l.resolve(mv.Value))
+			return s
+		}
+	}
+	return ""
+}
+
 // scope is what a step's templates may use.
 type scope struct {
 	l         *loader
@@ -665,7 +687,7 @@ func (s *scope) unknown(name string) string {
 				if j == s.step {
 					return fmt.Sprintf("variable {{%s}} is extracted by this same step: it is set only after the response, for the steps after it", name)
 				}
-				return fmt.Sprintf("variable {{%s}} is extracted only by a later step (step %d of this flow): a step can use only what earlier steps extract", name, j+1)
+				return fmt.Sprintf("variable {{%s}} is extracted only by a later step (%s): a step can use only what earlier steps of its flow extract", name, fs.labels[j])
 			}
 		}
 		for i, other := range s.flows {
