@@ -52,7 +52,7 @@ var badFiles = map[string][]string{
 		"4:5: two steps are both named \"GET /items\" (first at line 3): give them distinct names with name:",
 	},
 	"duplicate-key": {
-		"4:5: YAML: mapping key \"url\" already defined at [3:5]",
+		"4:5: key \"url\" appears twice (first at line 3)",
 	},
 	"duplicate-step-name": {
 		"5:11: step name \"login\" is used twice (first at line 3): step names must be unique",

@@ -176,7 +176,11 @@ func (l *loader) parseYAML(src []byte) (f *ast.File, err error) {
 	if err != nil {
 		var se *yamlSyntaxError
 		if errors.As(err, &se) && se.Token != nil {
-			l.errf(tokPos(se.Token), "YAML: %s", se.Message)
+			msg := "YAML: " + se.Message
+			if m := dupKeyRE.FindStringSubmatch(se.Message); m != nil {
+				msg = fmt.Sprintf("key %q appears twice (first at line %s)", m[1], m[2])
+			}
+			l.errf(tokPos(se.Token), "%s", msg)
 		} else {
 			l.errf(Pos{1, 1}, "YAML: %s", strings.SplitN(err.Error(), "\n", 2)[0])
 		}
@@ -184,6 +188,9 @@ func (l *loader) parseYAML(src []byte) (f *ast.File, err error) {
 	}
 	return f, nil
 }
+
+// dupKeyRE reads goccy/go-yaml's message for a key given twice.
+var dupKeyRE = regexp.MustCompile(`^mapping key "(.*)" already defined at \[(\d+):\d+\]$`)
 
 func (l *loader) base(e entry) {
 	s, ok := l.str(e, "base")
