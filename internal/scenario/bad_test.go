@@ -52,7 +52,7 @@ var badFiles = map[string][]string{
 		"4:5: two steps are both named \"GET /items\" (first at line 3): give them distinct names with name:",
 	},
 	"duplicate-key": {
-		"4:5: YAML: mapping key \"url\" already defined at [3:5]",
+		"4:5: key \"url\" appears twice (first at line 3)",
 	},
 	"duplicate-step-name": {
 		"5:11: step name \"login\" is used twice (first at line 3): step names must be unique",
@@ -158,7 +158,7 @@ var badFiles = map[string][]string{
 		"3:3: load: users and rate cannot both be given (users: a closed model of concurrent users; rate: an open model of journeys started per second)",
 	},
 	"variable-from-later-step": {
-		"5:38: variable {{token}} is extracted only by a later step (step 2 of this flow): a step can use only what earlier steps extract",
+		"5:38: variable {{token}} is extracted only by a later step (login, line 6): a step can use only what earlier steps of its flow extract",
 	},
 	"variable-from-other-flow": {
 		"10:42: unknown variable {{token}}: it is extracted in flow a, and variables do not cross flows",
@@ -174,6 +174,22 @@ var badFiles = map[string][]string{
 	},
 	"yaml-syntax": {
 		"3:10: YAML: sequence end token ']' not found",
+	},
+	"think-with-rate": {
+		"3:3: load.think: a pause between journeys needs users (the closed model); with rate, journeys start on schedule: use think: on steps instead",
+	},
+	"defaults-extracted": {
+		"3:36: unknown variable {{token}}: defaults can use vars, feeders and the built-ins, not what steps extract",
+	},
+	"feeder-bad-name": {
+		"3:3: data: \"my-accounts\" is not a valid name (letters, digits and _, not starting with a digit)",
+		"4:3: data: \"n\" is a built-in variable and cannot be redefined",
+	},
+	"defaults-timeout": {
+		"3:12: defaults.timeout: must be more than 0",
+	},
+	"variable-from-later-unnamed": {
+		"3:13: variable {{id2}} is extracted only by a later step (step 3, line 5): a step can use only what earlier steps of its flow extract",
 	},
 }
 

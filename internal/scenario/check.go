@@ -16,6 +16,7 @@ type SyntaxError struct {
 	Msg    string
 }
 
+// Error returns the check and what is wrong with it.
 func (e *SyntaxError) Error() string { return fmt.Sprintf("check %q: %s", e.Src, e.Msg) }
 
 const checkForms = "status==CODE, body~TEXT, body!~TEXT, json:PATH, json:PATH==VALUE, header:NAME or header:NAME==VALUE"

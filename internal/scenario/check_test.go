@@ -127,6 +127,7 @@ func TestTemplatePositions(t *testing.T) {
 		{"single quoted", "steps:\n  - url: 'http://127.0.0.1/{{x}}'\n", "2:28"},
 		{"literal block", "steps:\n  - url: http://127.0.0.1/\n    body: |\n      one\n        two {{x}}\n", "5:13"},
 		{"json string", "steps:\n  - url: http://127.0.0.1/\n    json: {a: [1, {b: \"v={{x}}\"}]}\n", "3:26"},
+		{"after wide characters", "steps:\n  - url: http://127.0.0.1/\n    json: {üü: \"{{x}}\"}\n", "3:17"},
 		{"form value", "steps:\n  - url: http://127.0.0.1/\n    form:\n      a: \"{{x}}\"\n", "4:11"},
 		{"header", "steps:\n  - url: http://127.0.0.1/\n    headers: {H: 'a {{x}}'}\n", "3:21"},
 		{"body check", "steps:\n  - url: http://127.0.0.1/\n    check: ['body~{{x}}']\n", "3:19"},

@@ -30,7 +30,7 @@ func TestGoodFull(t *testing.T) {
 				Columns: []string{"name", "age", "vip"},
 				Rows:    [][]string{{`Ann "A"`, "31", "true"}, {"Bo", "40", "false"}}},
 		},
-		Load: Load{Rate: 10, Duration: 2 * time.Minute,
+		Load: Load{Users: 10, Duration: 2 * time.Minute,
 			Stages: []Stage{{To: 50, Over: 30 * time.Second}, {Hold: time.Minute}},
 			Think:  time.Second, ThinkMax: 3 * time.Second},
 		Thresholds: []Expr{{Src: "p95<200ms", Pos: Pos{21, 5}}, {Src: "step.GET /a.json.p99.9<1s", Pos: Pos{22, 5}}},

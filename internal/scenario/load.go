@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -89,7 +90,7 @@ type loader struct {
 	vars      map[string]bool
 	feeders   map[string]*Feeder
 	defHeader []Header
-	defTime   entry
+	defTime   time.Duration  // defaults.timeout, 0 for none
 	steps     map[string]Pos // step names, where first seen
 }
 
@@ -175,7 +176,11 @@ func (l *loader) parseYAML(src []byte) (f *ast.File, err error) {
 	if err != nil {
 		var se *yamlSyntaxError
 		if errors.As(err, &se) && se.Token != nil {
-			l.errf(tokPos(se.Token), "YAML: %s", se.Message)
+			msg := "YAML: " + se.Message
+			if m := dupKeyRE.FindStringSubmatch(se.Message); m != nil {
+				msg = fmt.Sprintf("key %q appears twice (first at line %s)", m[1], m[2])
+			}
+			l.errf(tokPos(se.Token), "%s", msg)
 		} else {
 			l.errf(Pos{1, 1}, "YAML: %s", strings.SplitN(err.Error(), "\n", 2)[0])
 		}
@@ -183,6 +188,9 @@ func (l *loader) parseYAML(src []byte) (f *ast.File, err error) {
 	}
 	return f, nil
 }
+
+// dupKeyRE reads goccy/go-yaml's message for a key given twice.
+var dupKeyRE = regexp.MustCompile(`^mapping key "(.*)" already defined at \[(\d+):\d+\]$`)
 
 func (l *loader) base(e entry) {
 	s, ok := l.str(e, "base")
@@ -216,7 +224,11 @@ func (l *loader) defaults(e entry) {
 		}
 	}
 	if t, ok := m["timeout"]; ok {
-		l.defTime = t
+		if d, ok := l.duration(t, "defaults.timeout"); ok && d == 0 {
+			l.errf(t.vpos, "defaults.timeout: must be more than 0")
+		} else {
+			l.defTime = d
+		}
 	}
 }
 
@@ -407,7 +419,11 @@ func (l *loader) load(e entry) {
 		}
 	}
 	if te, ok := m["think"]; ok {
-		ld.Think, ld.ThinkMax, _ = l.think(te, "load.think")
+		if hasRate {
+			l.errf(te.kpos, "load.think: a pause between journeys needs users (the closed model); with rate, journeys start on schedule: use think: on steps instead")
+		} else {
+			ld.Think, ld.ThinkMax, _ = l.think(te, "load.think")
+		}
 	}
 	se, ok := m["stages"]
 	if !ok {
@@ -493,6 +509,8 @@ type flowSrc struct {
 	pos    Pos
 	// extracts are, for each step, the variables it extracts
 	extracts [][]string
+	// labels name each step for messages: its name:, or "step N", and its line
+	labels []string
 }
 
 func (l *loader) flows(e entry) {
@@ -563,8 +581,13 @@ func (l *loader) flowList(srcs []flowSrc) {
 		}
 		items[i] = list
 		fs.extracts = make([][]string, len(list))
+		fs.labels = make([]string, len(list))
 		for j, it := range list {
 			fs.extracts[j] = l.extractNames(l.resolve(it))
+			fs.labels[j] = fmt.Sprintf("step %d, line %d", j+1, posOf(it).Line)
+			if name := l.stepName(l.resolve(it)); name != "" {
+				fs.labels[j] = fmt.Sprintf("%s, line %d", name, posOf(it).Line)
+			}
 		}
 	}
 	for i := range srcs {
@@ -612,6 +635,21 @@ func (l *loader) extractNames(n ast.Node) []string {
 	return nil
 }
 
+// stepName is a step's name: as written, without reporting anything.
+func (l *loader) stepName(n ast.Node) string {
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		return ""
+	}
+	for _, mv := range m.Values {
+		if k, _ := scalarText(l.resolve(mv.Key)); k == "name" {
+			s, _ := scalarText(l.resolve(mv.Value))
+			return s
+		}
+	}
+	return ""
+}
+
 // scope is what a step's templates may use.
 type scope struct {
 	l         *loader
@@ -646,14 +684,17 @@ func (s *scope) unknown(name string) string {
 		}
 		return fmt.Sprintf("unknown variable {{%s}}: no feeder named %s (feeders: %s)", name, fd, strings.Join(sortedKeys(l.feeders), ", "))
 	}
-	if s.flows != nil {
+	if s.flows == nil { // defaults
+		return fmt.Sprintf("unknown variable {{%s}}: defaults can use vars, feeders and the built-ins, not what steps extract", name)
+	}
+	{
 		fs := s.flows[s.flow]
 		for j := s.step; j < len(fs.extracts); j++ {
 			if slices.Contains(fs.extracts[j], name) {
 				if j == s.step {
 					return fmt.Sprintf("variable {{%s}} is extracted by this same step: it is set only after the response, for the steps after it", name)
 				}
-				return fmt.Sprintf("variable {{%s}} is extracted only by a later step (step %d of this flow): a step can use only what earlier steps extract", name, j+1)
+				return fmt.Sprintf("variable {{%s}} is extracted only by a later step (%s): a step can use only what earlier steps of its flow extract", name, fs.labels[j])
 			}
 		}
 		for i, other := range s.flows {
@@ -821,15 +862,8 @@ func (l *loader) step(n ast.Node, p Pos, s *scope) *Step {
 		} else {
 			bad()
 		}
-	} else if l.defTime.val != nil {
-		if d, ok := l.duration(l.defTime, "defaults.timeout"); ok && d > 0 {
-			st.Timeout = d
-		} else if ok {
-			l.errf(l.defTime.vpos, "defaults.timeout: must be more than 0")
-			l.defTime = entry{} // report it once
-		} else {
-			l.defTime = entry{}
-		}
+	} else {
+		st.Timeout = l.defTime
 	}
 
 	if ee, ok := m["extract"]; ok {

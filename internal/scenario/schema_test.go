@@ -84,6 +84,8 @@ func TestSchemaRejects(t *testing.T) {
 		{"load: {duration: 10}\nsteps: [{url: /a}]", "/load/duration"},
 		{"load: {stages: [{over: 5s}]}\nsteps: [{url: /a}]", "/load/stages/0"},
 		{"steps: [{url: /a, body: x, json: {a: 1}}]", "/steps/0"},
+		{"load: {rate: 5, think: 1s}\nsteps: [{url: /a}]", "/load"},
+		{"load: {users: 5, ramp: 1s, stages: [{hold: 1s}]}\nsteps: [{url: /a}]", "/load"},
 		{"steps: [{url: /a, check: [statuss==200]}]", "/steps/0/check"},
 		{"steps: [{url: /a, extract: {t: {json: a, header: b}}}]", "/steps/0/extract/t"},
 		{"steps: [{url: /a, on_error: ignore}]", "/steps/0/on_error"},
