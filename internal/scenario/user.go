@@ -1,0 +1,109 @@
+package scenario
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/surgeload/surge/internal/client"
+	"github.com/surgeload/surge/internal/tmpl"
+)
+
+// User is one virtual user's journey state: its variables, its cookies,
+// where it is in its flow. It implements the engine's Journey; it is not
+// safe for concurrent use.
+type User struct {
+	p       *Plan
+	vals    tmpl.Values
+	rng     *rand.Rand
+	x       client.Exchange
+	jar     jar
+	flow    *planFlow
+	at      int // next step of the flow
+	cur     *PlanStep
+	failed  bool
+	scratch []byte
+}
+
+// NewUser returns the state of user number user; runID is the first part
+// of its {{id}} values.
+func (p *Plan) NewUser(user int, runID string) *User {
+	u := &User{p: p, rng: rand.New(rand.NewPCG(uint64(user)+1, uint64(time.Now().UnixNano())))}
+	u.vals = tmpl.Values{Run: runID, User: user, Slots: make([][]byte, p.slots)}
+	for _, f := range p.fixed {
+		u.vals.Slots[f.slot] = f.value
+	}
+	u.x.Vals = &u.vals
+	return u
+}
+
+// Begin implements the engine's Journey: it picks a flow by weight and
+// takes a row from each feeder the flow uses.
+func (u *User) Begin() error {
+	p := u.p
+	u.flow = &p.flows[0]
+	if len(p.flows) > 1 {
+		n := u.rng.IntN(p.total)
+		for i := range p.flows {
+			if n -= p.flows[i].weight; n < 0 {
+				u.flow = &p.flows[i]
+				break
+			}
+		}
+	}
+	for _, fi := range u.flow.feeds {
+		if err := p.feeds[fi].take(u.rng, u.vals.Slots); err != nil {
+			return err
+		}
+	}
+	for _, k := range u.flow.clear {
+		u.vals.Slots[k] = u.vals.Slots[k][:0]
+	}
+	u.at, u.failed = 0, false
+	return nil
+}
+
+// Next implements the engine's Journey.
+func (u *User) Next() (*client.Exchange, int) {
+	if u.at >= len(u.flow.steps) {
+		return nil, 0
+	}
+	i := u.flow.steps[u.at]
+	u.at++
+	u.cur = u.p.Steps[i]
+	u.vals.N++
+	u.x.Req = u.cur.Request
+	u.x.Cookie = u.jar.header(u.x.Cookie[:0])
+	return &u.x, i
+}
+
+// Done implements the engine's Journey: it applies the step's checks,
+// extracts its variables and keeps its cookies.
+func (u *User) Done(res client.Result) (client.Result, time.Duration) {
+	st := u.cur
+	if u.p.jar && res.Header != nil {
+		u.jar.update(res.Header)
+	}
+	if res.Code > 0 && (res.Class == client.OK || (res.Class == client.HTTP4xx || res.Class == client.HTTP5xx) && st.checksStatus()) {
+		res.Class = client.OK
+		if !u.check(st, res) || !u.extract(st, res) {
+			res.Class = client.CheckFailed
+		}
+	}
+	if res.Class.IsError() && res.Class != client.Canceled {
+		u.failed = true
+		if st.Step.OnError == Stop {
+			u.at = len(u.flow.steps)
+		}
+	}
+	return res, thinkOf(u.rng, st.Step.Think, st.Step.ThinkMax)
+}
+
+// Failed implements the engine's Journey.
+func (u *User) Failed() bool { return u.failed }
+
+func thinkOf(rng *rand.Rand, lo, hi time.Duration) time.Duration {
+	if hi > lo {
+		return lo + time.Duration(rng.Int64N(int64(hi-lo)+1))
+	}
+	return lo
+}
