@@ -1,7 +1,10 @@
 // Package scenario owns surge's model of a load test: journeys of steps
 // (a scenario file, or a single URL given on the command line, which is a
-// one-step scenario), their data and their load. Load reads and checks a
-// file into a Scenario; every problem is reported as FILE:LINE:COL.
+// one-step scenario), their data and their load. LoadFile reads and checks
+// a file into a Scenario, every problem at FILE:LINE:COL; Compile makes it
+// a Plan of client requests; each virtual user runs the plan through its
+// own User (its variables, cookies and place in its flow), which judges
+// every response (checks, extraction).
 package scenario
 
 import (
