@@ -101,6 +101,10 @@ const (
 	LateAfter = 10 * time.Millisecond
 )
 
+// stallAfter is how late a dispatch may end before the catch-up pace
+// starts from the wall clock: below it, scheduling jitter.
+const stallAfter = time.Millisecond
+
 // Engine runs one Plan. Its Gauges may be read while it runs.
 type Engine struct {
 	plan    Plan
@@ -501,7 +505,8 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	workers := 0
-	var prevAt, lastSend time.Duration // the previous arrival: due, dispatched
+	// The previous arrival: when it was due, and when it was to go out.
+	var prevAt, prevSend time.Duration
 	var i uint64
 	for ; ; i++ {
 		if e.plan.Requests > 0 && i >= e.plan.Requests {
@@ -513,13 +518,18 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64) {
 		}
 		// Behind schedule, arrivals go out at most CatchUp times as fast
 		// as scheduled, not all at once: a stall must not become a burst
-		// that the target (a rate limiter) takes for a spike.
+		// that the target (a rate limiter) takes for a spike. The pace is
+		// kept on the schedule's clock, so that the dispatcher's own
+		// jitter costs no rate; only a stall (the previous dispatch ending
+		// over stallAfter late) moves it to the wall clock.
 		sendAt := at
 		if i > 0 {
-			lastSend = time.Since(e.start) // the previous dispatch just ended
-			sendAt = max(at, lastSend+(at-prevAt)/CatchUp)
+			if done := time.Since(e.start); done-prevSend > stallAfter {
+				prevSend = done
+			}
+			sendAt = max(at, prevSend+(at-prevAt)/CatchUp)
 		}
-		prevAt = at
+		prevAt, prevSend = at, sendAt
 		if wait := sendAt - time.Since(e.start); wait > 0 {
 			timer.Reset(wait)
 			select {
