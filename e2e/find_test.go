@@ -13,17 +13,24 @@ import (
 // findResult is the part of find's result the tests read.
 type findResult struct {
 	Capacity struct {
-		Users     int     `json:"users"`
-		Rate      float64 `json:"rate"`
-		RPS       float64 `json:"rps"`
-		MetAtMin  bool    `json:"met_at_min"`
-		Confirmed bool    `json:"confirmed"`
+		Users      int      `json:"users"`
+		Rate       float64  `json:"rate"`
+		RPS        float64  `json:"rps"`
+		GoodputRPS *float64 `json:"goodput_rps"`
+		MetAtMin   bool     `json:"met_at_min"`
+		Confirmed  bool     `json:"confirmed"`
 	} `json:"capacity"`
 	Steps []struct {
-		Users int     `json:"users"`
-		Rate  float64 `json:"rate"`
-		Phase string  `json:"phase"`
-		SLOOK bool    `json:"slo_ok"`
+		Users  int     `json:"users"`
+		Rate   float64 `json:"rate"`
+		Phase  string  `json:"phase"`
+		SLOOK  bool    `json:"slo_ok"`
+		RPS    float64 `json:"rps"`
+		Client struct {
+			SchedLag struct {
+				P99 float64 `json:"p99"`
+			} `json:"sched_lag_ms"`
+		} `json:"client"`
 	} `json:"steps"`
 	Bottleneck struct {
 		Class            string   `json:"class"`

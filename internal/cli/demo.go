@@ -141,6 +141,7 @@ func demoSpec(base string) (*find.Spec, error) {
 		MaxInflight: 10000,
 		Warmup:      time.Second,
 		Grace:       2 * time.Second,
+		EndEarly:    true,
 	}, nil
 }
 

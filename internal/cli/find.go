@@ -68,6 +68,7 @@ type findOptions struct {
 	probeMetrics []string
 	noDefaultSLO bool
 	maxGrowth    string
+	fullSteps    bool
 }
 
 func newFindCmd(env Env) *cobra.Command {
@@ -101,6 +102,7 @@ func newFindCmd(env Env) *cobra.Command {
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "start of each level left out of its figures")
 	fs.DurationVar(&o.hold, "hold", 0, "how long the confirmation runs (default twice --step-duration)")
 	fs.Float64Var(&o.precision, "precision", 0.05, "relative precision of the capacity")
+	fs.BoolVar(&o.fullSteps, "full-steps", false, "run every growth level for all of --step-duration (by default one ends after its first measured second if an SLO is far missed, or all are far met)")
 	fs.StringArrayVar(&o.probes, "probe", nil, "read the target's side: prom=URL[,cores=N] (Prometheus metrics), pid=N (/proc, with its children), cgroup=PATH (repeatable)")
 	fs.StringVar(&o.maxGrowth, "max-target-growth", "1GiB", "stop growing the load when a probe sees the target's memory grow by more than SIZE (e.g. 512MiB; 0: no bound)")
 	fs.StringArrayVar(&o.probeMetrics, "probe-metric", nil, "also read this metric from prom probes: NAME or NAME{label=\"value\"} (repeatable)")
@@ -234,6 +236,7 @@ func (o *findOptions) spec(fs *pflag.FlagSet, target string, stderr io.Writer) (
 		return nil, usagef("--max-target-growth %q: %v", o.maxGrowth, err)
 	}
 	sp.MaxTargetGrowth = growth
+	sp.EndEarly = !o.fullSteps
 	if o.model == "users" {
 		lo, hi, err := o.thinkRange()
 		if err != nil {

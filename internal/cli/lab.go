@@ -11,8 +11,9 @@ import (
 
 const labLong = `Serve the lab target: an HTTP API on loopback whose endpoints each reproduce
 one bottleneck from the field reports (a global lock, a pool of n, a quota,
-a slow dependency, overload errors, a race, a leak, a full table scan), with
-query-string knobs and known theoretical capacity. GET / lists the endpoints;
+a slow dependency, overload errors or shedding, a race, a leak, a full table
+scan, a single-threaded server, a lock that scales backwards, an app calling
+its backend), with query-string knobs and known theoretical capacity. GET / lists the endpoints;
 GET /metrics exposes Prometheus metrics (process CPU and memory, in-flight
 requests, pool waiters, ...).
 

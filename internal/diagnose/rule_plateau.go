@@ -166,29 +166,27 @@ func (d *data) oneCoreFlat(name string) bool {
 	return n >= 2
 }
 
-// retrograde reports throughput that falls as load grows: from the peak
-// on, every higher level no faster than the one below it (5 % of noise
-// allowed), three levels at least, and the top one well below the peak.
-// One low step alone is noise, not a trend; so is a decline while surge's
-// timers ran late (a busy host slows everything).
+// retrograde reports throughput that falls as load grows: the top level
+// well below the peak, and two levels at least between them already below
+// it too, so that one low step (noise) is not a trend. A level whose
+// timers ran late by a good part of its latency (over 10 ms and over a
+// quarter of its median: a busy host slows everything) counts for nothing.
 func (d *data) retrograde() (bool, string) {
 	peak := d.peak()
 	top := d.steps[len(d.steps)-1]
-	if top.Level <= peak.Level || goodput(top.R) > retrogradeShare*goodput(peak.R) {
+	busy := func(s Step) bool {
+		return s.R.Client.SchedLag.P99 > max(generatorLag, s.R.Summary.Latency.P50/4)
+	}
+	if top.Level <= peak.Level || goodput(top.R) > retrogradeShare*goodput(peak.R) || busy(top) {
 		return false, ""
 	}
-	above, prev := 0, goodput(peak.R)
+	between := 0
 	for _, s := range d.steps {
-		if s.Level <= peak.Level {
-			continue
+		if s.Level > peak.Level && s.Level < top.Level && !busy(s) && goodput(s.R) < 0.9*goodput(peak.R) {
+			between++
 		}
-		g := goodput(s.R)
-		if g > 1.05*prev || s.R.Client.SchedLag.P99 > generatorLag {
-			return false, ""
-		}
-		above, prev = above+1, g
 	}
-	if above < 3 {
+	if between < 2 {
 		return false, ""
 	}
 	return true, fmt.Sprintf("throughput fell as load grew: %s req/s at %s, %s req/s at %s (retrograde scaling: contention, or setup paid per request such as a new connection)",

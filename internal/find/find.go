@@ -48,6 +48,10 @@ type Spec struct {
 	Grace time.Duration
 	// Checks is true when responses are checked (so wrong answers show).
 	Checks bool
+	// EndEarly ends a growth level after its first measured interval when
+	// that interval already decides it (see clearVerdict); bisection and
+	// confirmation levels, near the edge, always run in full.
+	EndEarly bool
 	// MaxTargetGrowth stops the search when a probe sees the target's
 	// resident memory grow by more than this many bytes since the first
 	// level; 0: no bound.
@@ -90,10 +94,14 @@ func Search(ctx context.Context, sp Spec) (*result.Result, error) {
 	started := time.Now()
 	n := 0
 	run := func(ctx context.Context, level float64, phase string, d time.Duration) (*result.Result, error) {
-		return runner.Run(ctx, runner.Options{
+		o := runner.Options{
 			Journeys: sp.Journeys, Target: sp.Target, Method: sp.Method, Client: sp.Client, Plan: sp.Plan(level, d),
 			Thresholds: sp.SLOs, StepThresholds: sp.StepSLOs, Warmup: sp.Warmup, Probes: sp.Probes,
-		})
+		}
+		if sp.EndEarly && (phase == capacity.Grow || phase == capacity.Probe) {
+			o.EndEarly = func(p runner.Progress) bool { return clearVerdict(sp.SLOs, p.Point, len(sp.StepSLOs) == 0) }
+		}
+		return runner.Run(ctx, o)
 	}
 	progress := func(st capacity.Step) {
 		n++

@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -25,5 +26,25 @@ func TestLateSendsAreWarnedAbout(t *testing.T) {
 		if got.LateSends != int64(c.late) || warned != c.warn {
 			t.Errorf("%d late of 1000: late_sends %d, warned %v; want %d, %v", c.late, got.LateSends, warned, c.late, c.warn)
 		}
+	}
+}
+
+// EndEarly ends a run after the interval it approves, as a complete run.
+func TestEndEarly(t *testing.T) {
+	srv, _ := target(t)
+	o := options(t, srv.URL, load.Plan{Users: load.RampUsers{N: 2}, Duration: 20 * time.Second, Grace: time.Second}, "p95<1s")
+	o.Warmup = 200 * time.Millisecond
+	var asked int
+	o.EndEarly = func(p runner.Progress) bool { asked++; return p.Point.Requests > 0 }
+	start := time.Now()
+	r, err := runner.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second || r.Partial || r.Summary.Requests == 0 || asked == 0 {
+		t.Fatalf("took %v, partial %v, %d requests, asked %d times: want an early, complete run", took, r.Partial, r.Summary.Requests, asked)
+	}
+	if len(r.Thresholds) != 1 || !r.Thresholds[0].OK {
+		t.Fatalf("thresholds %+v: want evaluated on what was measured", r.Thresholds)
 	}
 }

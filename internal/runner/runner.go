@@ -11,6 +11,7 @@ import (
 	"math"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/surgeload/surge/internal/buildinfo"
@@ -66,6 +67,11 @@ type Options struct {
 	Warmup time.Duration
 	// Probes read the target's side during the run.
 	Probes []probe.Probe
+	// EndEarly, when set, is asked after each measured interval (after the
+	// warm-up) whether the run has seen enough; when it returns true the
+	// run ends there, complete, not partial. Requests in flight then are
+	// cut off and counted as unfinished. It runs on the ticker goroutine.
+	EndEarly func(Progress) bool
 }
 
 // StepThreshold is a threshold on one step's figures.
@@ -128,6 +134,9 @@ func Run(ctx context.Context, o Options) (*result.Result, error) {
 	if len(o.Probes) > 0 {
 		sess = probe.Start(ctx, o.Probes, iv)
 	}
+	engCtx, endEngine := context.WithCancel(ctx)
+	defer endEngine()
+	var endedEarly atomic.Bool
 	started := time.Now()
 	tickDone := make(chan struct{})
 	stopTick := make(chan struct{})
@@ -159,6 +168,7 @@ func Run(ctx context.Context, o Options) (*result.Result, error) {
 				}
 				elapsed := time.Since(started)
 				p := rec.Tick(elapsed, g, !warm)
+				counted := !warm
 				if warm {
 					warm = false
 					measuredFrom = elapsed
@@ -171,11 +181,18 @@ func Run(ctx context.Context, o Options) (*result.Result, error) {
 				if o.Progress != nil {
 					o.Progress(Progress{Point: p, Sent: sent, Errors: errs, Elapsed: p.T})
 				}
+				if counted && o.EndEarly != nil && !endedEarly.Load() && o.EndEarly(Progress{Point: p, Sent: sent, Errors: errs, Elapsed: p.T}) {
+					endedEarly.Store(true)
+					endEngine()
+				}
 			}
 		}
 	}()
 
-	st := eng.Run(ctx)
+	st := eng.Run(engCtx)
+	if endedEarly.Load() && ctx.Err() == nil {
+		st.Interrupted = false // ended on purpose: a complete, shorter run
+	}
 	close(stopTick)
 	<-tickDone
 	// Close the last, partial interval.
