@@ -16,7 +16,7 @@ var layers = map[string][]string{
 	"bench/target": {},
 	"e2e":          {},
 	"cli":          {"buildinfo", "capacity", "client", "compare", "expr", "find", "htmlreport", "lab", "load", "probe", "report", "result", "runner", "scenario", "selfcheck", "tmpl"},
-	"find":         {"capacity", "client", "diagnose", "expr", "load", "probe", "result", "runner", "scenario"},
+	"find":         {"capacity", "client", "diagnose", "expr", "load", "metrics", "probe", "result", "runner", "scenario"},
 	"runner":       {"buildinfo", "client", "expr", "hist", "load", "metrics", "probe", "result", "scenario", "selfcheck"},
 	"load":         {"client", "metrics"},
 	"scenario":     {"client", "expr", "tmpl"},
