@@ -97,3 +97,39 @@ func TestBadCompareInputs(t *testing.T) {
 		oneUsageLine(t, tc.args, o, tc.want)
 	}
 }
+
+// Flags that do not go with a scenario file, or bad values of those that
+// do, are refused before anything is sent.
+func TestBadFlagsWithAScenarioFile(t *testing.T) {
+	a := newAcceptCounter(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(file, []byte("base: "+strings.TrimSuffix(a.url("/"), "/")+"\nsteps: [{name: x, url: /x}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		want string
+		args []string
+	}{
+		{"--base", []string{"--base", "ftp://127.0.0.1:1"}},
+		{"--base", []string{"--base", "nonsense"}},
+		{"--base", []string{"--base", "http://127.0.0.1:1/?q=1"}},
+		{"-X/--method", []string{"-X", "POST"}},
+		{"-H/--header", []string{"-H", "A: b"}},
+		{"--body", []string{"--body", "x"}},
+		{"--check", []string{"--check", "bogus"}},
+		{"--slo", []string{"--slo", "step.nope.p95<1s"}},
+		{"--stage", []string{"--stage", "1s:10", "-r", "5"}},
+	} {
+		for _, cmd := range []string{"run", "find"} {
+			if cmd == "find" && strings.HasPrefix(tc.want, "--stage") {
+				continue
+			}
+			args := append(append([]string{cmd}, tc.args...), file)
+			oneUsageLine(t, args, surgeNoFatal(t, args...), tc.want)
+		}
+	}
+	if n := a.n.Load(); n != 0 {
+		t.Fatalf("bad flags with a scenario file opened %d connections, want 0", n)
+	}
+}

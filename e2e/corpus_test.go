@@ -93,6 +93,16 @@ func badInputs(t *testing.T, u string) []badInput {
 	add("--grace", "run", "--grace", "-1s", u)
 	add("--grace", "run", "--grace", "abc", u)
 	add("--quiet", "run", "--quiet=maybe", u)
+	for _, v := range [][]string{{"abc"}, {"1s"}, {"1s:abc"}, {"1s:-1"}, {"1s:1.5"}, {"-1s:10"}, {"1s:0"}, {"1s:10", "1s:5/s"}, {"1s:NaN/s"}} {
+		args := []string{"run"}
+		for _, st := range v {
+			args = append(args, "--stage", st)
+		}
+		add("--stage", append(args, u)...)
+	}
+	add("--stage", "run", "--stage", "1s:10", "-u", "5", u)
+	add("--base", "run", "--base", "http://127.0.0.1:1", u)
+	add("--base", "find", "--base", "http://127.0.0.1:1", u)
 
 	// find only.
 	add("--model", "find", "--model", "both", u)
