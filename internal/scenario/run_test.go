@@ -118,6 +118,8 @@ func TestJourneyExtractsChecksAndKeepsCookies(t *testing.T) {
 	}
 	// Three rows, each used once across both users: three orders, each
 	// with its own login's token and cookie.
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	if len(sh.orders) != 3 || sh.bad != 0 || len(sh.tokens) != 3 {
 		t.Fatalf("orders %v, bad %d, logins %d", sh.orders, sh.bad, len(sh.tokens))
 	}
