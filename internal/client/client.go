@@ -19,8 +19,8 @@ type Protocol int
 
 // The protocol choices.
 const (
-	// Auto speaks HTTP/1.1 to http:// URLs and negotiates HTTP/2 or
-	// HTTP/1.1 through TLS ALPN for https:// URLs.
+	// Auto speaks HTTP/1.1, over TLS for https:// URLs (offering only
+	// http/1.1 through ALPN), each user on a connection of its own.
 	Auto Protocol = iota
 	// HTTP1 speaks HTTP/1.1 only.
 	HTTP1
@@ -61,6 +61,8 @@ type Client struct {
 
 	runID string // distinguishes this client's {{id}} values
 
+	sessions tls.ClientSessionCache // TLS sessions, shared by every connection
+
 	forms sync.Map // *Request → *h1Form: requests in their HTTP/1.1 form
 
 	lp      loopSet // the event loops of the fast path, where there are some
@@ -72,6 +74,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout <= 0 {
 		return nil, errors.New("request timeout must be positive")
 	}
+	sessions := tls.NewLRUClientSessionCache(256)
 	stats := newConnStats()
 	dialer := newDialer(cfg.Timeout)
 	tr := &http.Transport{
@@ -88,6 +91,7 @@ func New(cfg Config) (*Client, error) {
 		TLSClientConfig: &tls.Config{
 			InsecureSkipVerify: cfg.Insecure, //nolint:gosec // only with --insecure
 			MinVersion:         tls.VersionTLS12,
+			ClientSessionCache: sessions,
 		},
 		TLSHandshakeTimeout: cfg.Timeout,
 		MaxIdleConns:        0, // no global cap
@@ -99,18 +103,27 @@ func New(cfg Config) (*Client, error) {
 		HTTP2:              &http.HTTP2Config{},
 	}
 	var p http.Protocols
-	switch cfg.Protocol {
-	case HTTP1:
-		p.SetHTTP1(true)
-	case HTTP2:
+	if cfg.Protocol == HTTP2 {
 		p.SetHTTP2(true)
 		p.SetUnencryptedHTTP2(true)
-	default:
+	} else {
 		p.SetHTTP1(true)
-		p.SetHTTP2(true)
 	}
 	tr.Protocols = &p
-	return &Client{cfg: cfg, tr: tr, conns: stats, dial: dialer, runID: newRunID()}, nil
+	return &Client{cfg: cfg, tr: tr, conns: stats, dial: dialer, runID: newRunID(), sessions: sessions}, nil
+}
+
+// tlsConfig is the TLS configuration of connections to serverName that
+// offer the ALPN protocols given: verified unless Config.Insecure, and
+// resuming sessions from the Client's shared cache.
+func (c *Client) tlsConfig(serverName string, alpn ...string) *tls.Config {
+	return &tls.Config{
+		ServerName:         serverName,
+		InsecureSkipVerify: c.cfg.Insecure, //nolint:gosec // only with --insecure
+		MinVersion:         tls.VersionTLS12,
+		NextProtos:         alpn,
+		ClientSessionCache: c.sessions,
+	}
 }
 
 // Close closes every connection the Client opened. Call it when no request
@@ -181,15 +194,15 @@ type Starter interface {
 
 // NewSender returns a Sender for one virtual user (worker is its number,
 // which picks its event loop) that will send the given requests. On
-// Linux, when every one of them is a plain http:// URL spoken in HTTP/1.1,
+// Linux, when they are spoken in HTTP/1.1 (over TLS for https:// URLs),
 // the user takes a fast path: its sender owns a keep-alive connection run
 // by one of the Client's event loops (one per CPU), and is a Starter.
-// Everything else (TLS, HTTP/2, other systems) goes through net/http's
+// Everything else (HTTP/2, h2c, other systems) goes through net/http's
 // Transport.
 func (c *Client) NewSender(worker int, reqs ...*Request) Sender {
 	fast := c.cfg.Protocol != HTTP2 && len(reqs) > 0
 	for _, r := range reqs {
-		fast = fast && r.URL.Scheme == "http" && c.h1FormOf(r).to != nil
+		fast = fast && c.h1FormOf(r).to != nil
 	}
 	if fast {
 		if s := c.newLoopSender(worker); s != nil {

@@ -58,8 +58,9 @@ type loop struct {
 type msgKind uint8
 
 const (
-	msgStart  msgKind = iota // start an exchange
-	msgCancel                // ctx ended: cancel the exchanges on the wire
+	msgStart     msgKind = iota // start an exchange
+	msgCancel                   // ctx ended: cancel the exchanges on the wire
+	msgHandshook                // a TLS connect ended: see handshake
 )
 
 type loopMsg struct {
@@ -68,6 +69,7 @@ type loopMsg struct {
 	x    *Exchange
 	ctx  context.Context
 	done func(Result)
+	hs   *handshaken
 }
 
 // readBufSize is each loop's read buffer: one per loop, not per user.
@@ -101,8 +103,16 @@ func (l *loop) post(m loopMsg) {
 	l.mu.Lock()
 	if l.stopping {
 		l.mu.Unlock()
-		if m.kind == msgStart {
+		switch m.kind {
+		case msgStart:
 			m.done(Result{Class: Canceled}) // the Client was closed
+		case msgHandshook:
+			if m.hs.err == nil {
+				unix.Close(m.hs.w.fd)
+			}
+			if m.s.done != nil {
+				m.s.finish(Result{Class: Canceled})
+			}
 		}
 		return
 	}
@@ -256,6 +266,8 @@ func (l *loop) handle(m *loopMsg) {
 	switch m.kind {
 	case msgStart:
 		s.start(m.ctx, m.x, m.done)
+	case msgHandshook:
+		l.handshook(s, m.hs)
 	case msgCancel:
 		if m.ctx != l.ctx {
 			return
@@ -290,6 +302,12 @@ func (l *loop) connect(s *h1Sender) {
 		return
 	}
 	s.c.conns.dials.Add(1)
+	if s.to.tls != nil {
+		l.connects++
+		s.state = handshaking
+		l.handshake(s)
+		return
+	}
 	fd, err := unix.Socket(s.to.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 	if err != nil && localExhaustion(err) {
 		// Out of descriptors: nothing reached the target. The request
