@@ -45,6 +45,15 @@ type Config struct {
 	Conns int
 	// NoKeepAlive opens a new connection for every request.
 	NoKeepAlive bool
+	// H2Conns and H2Streams shape HTTP/2 (Protocol HTTP2): exactly
+	// H2Conns connections to each host, which the users share (user i
+	// takes connection i mod H2Conns), each carrying at most H2Streams
+	// requests at once; a request beyond waits for a stream, and the wait
+	// counts in its latency. When only one is set, the other follows from
+	// Conns (the expected concurrency); when neither is, net/http opens
+	// the connections it likes.
+	H2Conns   int
+	H2Streams int
 	// MaxBody caps how many bytes of a response body are kept for
 	// response checks (default 1 MiB); bodies are always read to the end
 	// and counted.
@@ -65,6 +74,8 @@ type Client struct {
 
 	forms sync.Map // *Request → *h1Form: requests in their HTTP/1.1 form
 
+	h2 []*h2Conn // HTTP/2 with an explicit shape: see Config.H2Conns
+
 	lp      loopSet // the event loops of the fast path, where there are some
 	targets targets // the fast path's resolved addresses
 }
@@ -77,6 +88,26 @@ func New(cfg Config) (*Client, error) {
 	sessions := tls.NewLRUClientSessionCache(256)
 	stats := newConnStats()
 	dialer := newDialer(cfg.Timeout)
+	tr := newTransport(cfg, stats, dialer, sessions)
+	c := &Client{cfg: cfg, tr: tr, conns: stats, dial: dialer, runID: newRunID(), sessions: sessions}
+	if cfg.Protocol == HTTP2 && (cfg.H2Conns > 0 || cfg.H2Streams > 0) {
+		n, m := h2Shape(cfg)
+		for range n {
+			// One Transport per connection: MaxConnsPerHost 1 and strict
+			// stream limits keep each at one connection per host.
+			t := newTransport(cfg, stats, dialer, sessions)
+			t.MaxConnsPerHost = 1
+			t.MaxIdleConnsPerHost = 1
+			t.HTTP2 = &http.HTTP2Config{StrictMaxConcurrentRequests: true}
+			c.h2 = append(c.h2, &h2Conn{tr: t, streams: make(chan struct{}, m)})
+		}
+	}
+	return c, nil
+}
+
+// newTransport makes the net/http Transport of the paths that are not the
+// event loops': HTTP/2, h2c, other systems.
+func newTransport(cfg Config, stats *connStats, dialer *dialer, sessions tls.ClientSessionCache) *http.Transport {
 	tr := &http.Transport{
 		Proxy: nil, // load goes straight to the target, never through a proxy
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -110,7 +141,29 @@ func New(cfg Config) (*Client, error) {
 		p.SetHTTP1(true)
 	}
 	tr.Protocols = &p
-	return &Client{cfg: cfg, tr: tr, conns: stats, dial: dialer, runID: newRunID(), sessions: sessions}, nil
+	return tr
+}
+
+// h2Shape returns the HTTP/2 connections and streams per connection of
+// cfg, the one not set following from the other and cfg.Conns.
+func h2Shape(cfg Config) (conns, streams int) {
+	conns, streams = cfg.H2Conns, cfg.H2Streams
+	want := max(cfg.Conns, 1)
+	switch {
+	case conns > 0 && streams > 0:
+	case conns > 0:
+		streams = max((want+conns-1)/conns, 1)
+	default:
+		conns = max((want+streams-1)/streams, 1)
+	}
+	return conns, streams
+}
+
+// h2Conn is one HTTP/2 connection of an explicit shape (per host), and
+// its streams.
+type h2Conn struct {
+	tr      *http.Transport
+	streams chan struct{} // a token per request under way
 }
 
 // tlsConfig is the TLS configuration of connections to serverName that
@@ -131,6 +184,9 @@ func (c *Client) tlsConfig(serverName string, alpn ...string) *tls.Config {
 func (c *Client) Close() {
 	c.stopLoops()
 	c.tr.CloseIdleConnections()
+	for _, h := range c.h2 {
+		h.tr.CloseIdleConnections()
+	}
 	c.conns.closeAll()
 }
 
@@ -209,7 +265,11 @@ func (c *Client) NewSender(worker int, reqs ...*Request) Sender {
 			return s
 		}
 	}
-	return c.newStdWorker()
+	w := c.newStdWorker()
+	if len(c.h2) > 0 {
+		w.h2 = c.h2[uint(worker)%uint(len(c.h2))]
+	}
+	return w
 }
 
 // RunID returns the first part of this Client's {{id}} values: it differs
