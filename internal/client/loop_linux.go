@@ -48,6 +48,11 @@ type loop struct {
 	waiting       fifo
 	backoff       sleepers // senders waiting to connect again after a failure
 
+	// TLS handshakes under way (see handshake), at most maxHandshaking;
+	// the senders beyond wait in hsWaiting.
+	handshakes int
+	hsWaiting  fifo
+
 	mu       sync.Mutex
 	inbox    []loopMsg
 	sleeping bool // the loop is (about to be) in epoll_wait
@@ -276,8 +281,10 @@ func (l *loop) handle(m *loopMsg) {
 			l.first.fail(Canceled)
 		}
 		for l.waiting.len() > 0 {
-			s := l.waiting.pop()
-			s.finish(Result{Class: Canceled})
+			l.waiting.pop().finish(Result{Class: Canceled})
+		}
+		for l.hsWaiting.len() > 0 {
+			l.hsWaiting.pop().finish(Result{Class: Canceled})
 		}
 		for l.backoff.len() > 0 {
 			l.backoff.pop().finish(Result{Class: Canceled})
@@ -297,13 +304,17 @@ func (l *loop) connect(s *h1Sender) {
 		l.backoff.push(s)
 		return
 	}
-	if l.connects >= l.maxConnecting {
+	if s.to.tls == nil && l.connects >= l.maxConnecting {
 		l.waiting.push(s)
 		return
 	}
 	s.c.conns.dials.Add(1)
 	if s.to.tls != nil {
-		l.connects++
+		if l.handshakes >= maxHandshaking {
+			l.hsWaiting.push(s)
+			return
+		}
+		l.handshakes++
 		s.state = handshaking
 		l.handshake(s)
 		return

@@ -20,8 +20,8 @@ import (
 // that runs it. So each TLS connection is made in two halves:
 //
 //   - the handshake runs on a short-lived goroutine, over a connection of
-//     Go's own (its poller waits for the socket), at most maxConnecting at
-//     once per loop, like plain connects;
+//     Go's own (its poller waits for the socket), at most maxHandshaking
+//     at once per loop;
 //   - then the socket is handed to the loop (its descriptor duplicated,
 //     Go's copy closed) and crypto/tls runs over tlsWire, a net.Conn that
 //     never blocks: a read with nothing to read returns a temporary
@@ -32,6 +32,13 @@ import (
 //
 // A user's exchange then costs what a plain one does plus the record
 // encryption: one write, one or two reads, no goroutine, no allocation.
+
+// maxHandshaking bounds the TLS handshakes each loop runs at once. A
+// handshake is CPU work on both sides, which more of them at once does not
+// speed up, and each holds a goroutine whose stack grows deep in
+// crypto/tls: a thousand users connecting at once would otherwise hold a
+// thousand such stacks (and leave the memory behind).
+const maxHandshaking = 16
 
 // errWouldBlock is tlsWire's "nothing to read yet".
 var errWouldBlock error = wouldBlock{}
@@ -173,7 +180,7 @@ type handshaken struct {
 }
 
 // handshake connects s over TLS on a goroutine of its own and posts the
-// outcome to the loop. Called on the loop, with a connect slot taken.
+// outcome to the loop. Called on the loop, with a handshake slot taken.
 func (l *loop) handshake(s *h1Sender) {
 	ctx, to, timeout := s.ctx, s.to, s.timeout
 	dial := s.c.dial
@@ -228,7 +235,10 @@ func takeFd(nc net.Conn) (int, error) {
 // handshook adopts the socket of a TLS connect that succeeded and sends
 // the exchange waiting for it, or fails the exchange.
 func (l *loop) handshook(s *h1Sender, h *handshaken) {
-	l.connectEnded()
+	l.handshakes--
+	for l.handshakes < maxHandshaking && l.hsWaiting.len() > 0 {
+		l.connect(l.hsWaiting.pop())
+	}
 	s.state = idle
 	if h.err == nil {
 		if err := l.adopt(s, h.w.fd); err != nil {
