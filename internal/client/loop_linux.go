@@ -308,17 +308,18 @@ func (l *loop) connect(s *h1Sender) {
 		l.waiting.push(s)
 		return
 	}
-	s.c.conns.dials.Add(1)
 	if s.to.tls != nil {
 		if l.handshakes >= maxHandshaking {
 			l.hsWaiting.push(s)
 			return
 		}
+		s.c.conns.dials.Add(1)
 		l.handshakes++
 		s.state = handshaking
 		l.handshake(s)
 		return
 	}
+	s.c.conns.dials.Add(1)
 	fd, err := unix.Socket(s.to.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 	if err != nil && localExhaustion(err) {
 		// Out of descriptors: nothing reached the target. The request
