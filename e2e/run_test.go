@@ -163,7 +163,7 @@ func TestHTTP2OverTLS(t *testing.T) {
 	srv.StartTLS()
 	defer srv.Close()
 
-	r, o := runJSON(t, "run", "-q", "-k", "-u", "4", "-n", "400", srv.URL+"/")
+	r, o := runJSON(t, "run", "-q", "-k", "--http2", "-u", "4", "-n", "400", srv.URL+"/")
 	if o.code != 0 || r.Summary.Protocols["HTTP/2"] != 400 {
 		t.Fatalf("exit %d, protocols %v: want 400 over HTTP/2 (stderr %q)", o.code, r.Summary.Protocols, o.stderr)
 	}
@@ -176,10 +176,13 @@ func TestHTTP2OverTLS(t *testing.T) {
 	if r.Summary.Errors.ByClass["tls"] != 5 {
 		t.Fatalf("by class %v without -k: want 5 × tls", r.Summary.Errors.ByClass)
 	}
-	// --http1 stays on HTTP/1.1 even when the server offers h2.
-	r, _ = runJSON(t, "run", "-q", "-k", "--http1", "-u", "2", "-n", "50", srv.URL+"/")
-	if r.Summary.Protocols["HTTP/1.1"] != 50 {
-		t.Fatalf("protocols %v with --http1, want 50 × HTTP/1.1", r.Summary.Protocols)
+	// Without --http2, and with --http1, HTTPS stays on HTTP/1.1 even
+	// when the server offers h2.
+	for _, flag := range []string{"--http1", "-k"} {
+		r, _ = runJSON(t, "run", "-q", "-k", flag, "-u", "2", "-n", "50", srv.URL+"/")
+		if r.Summary.Protocols["HTTP/1.1"] != 50 {
+			t.Fatalf("protocols %v with %s, want 50 × HTTP/1.1", r.Summary.Protocols, flag)
+		}
 	}
 }
 

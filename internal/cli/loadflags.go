@@ -31,6 +31,8 @@ type loadFlags struct {
 	insecure    bool
 	http1       bool
 	http2       bool
+	h2Conns     int
+	h2Streams   int
 	noKeepAlive bool
 	thresholds  []flagValue
 	jsonOut     string
@@ -50,6 +52,8 @@ func (f *loadFlags) register(fs *pflag.FlagSet, thresholdHelp string) {
 	fs.BoolVarP(&f.insecure, "insecure", "k", false, "skip TLS certificate verification (verified by default)")
 	fs.BoolVar(&f.http1, "http1", false, "speak HTTP/1.1 only")
 	fs.BoolVar(&f.http2, "http2", false, "speak HTTP/2 only (h2c prior knowledge for http:// URLs)")
+	fs.IntVar(&f.h2Conns, "connections", 0, "HTTP/2: open exactly `N` connections per host, shared by the users (implies --http2)")
+	fs.IntVar(&f.h2Streams, "streams", 0, "HTTP/2: at most `M` requests at once on each connection (implies --http2)")
 	fs.BoolVar(&f.noKeepAlive, "no-keepalive", false, "open a new connection for every request")
 	fs.Var(&appendValue{name: "threshold", to: &f.thresholds}, "threshold", thresholdHelp)
 	fs.Var(&appendValue{name: "slo", to: &f.thresholds}, "slo", "same as --threshold")
@@ -230,11 +234,22 @@ func (f *loadFlags) clientConfig(conns int) (client.Config, error) {
 	if f.http1 && f.http2 {
 		return client.Config{}, usagef("--http1 and --http2 exclude each other")
 	}
-	cfg := client.Config{Timeout: f.timeout, Insecure: f.insecure, Conns: conns, NoKeepAlive: f.noKeepAlive}
+	if f.h2Conns < 0 {
+		return client.Config{}, usagef("--connections must be positive, got %d", f.h2Conns)
+	}
+	if f.h2Streams < 0 {
+		return client.Config{}, usagef("--streams must be positive, got %d", f.h2Streams)
+	}
+	shaped := f.h2Conns > 0 || f.h2Streams > 0
+	if shaped && f.http1 {
+		return client.Config{}, usagef("--connections and --streams shape HTTP/2: they exclude --http1")
+	}
+	cfg := client.Config{Timeout: f.timeout, Insecure: f.insecure, Conns: conns, NoKeepAlive: f.noKeepAlive,
+		H2Conns: f.h2Conns, H2Streams: f.h2Streams}
 	switch {
 	case f.http1:
 		cfg.Protocol = client.HTTP1
-	case f.http2:
+	case f.http2, shaped:
 		cfg.Protocol = client.HTTP2
 	}
 	return cfg, nil

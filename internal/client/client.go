@@ -19,8 +19,8 @@ type Protocol int
 
 // The protocol choices.
 const (
-	// Auto speaks HTTP/1.1 to http:// URLs and negotiates HTTP/2 or
-	// HTTP/1.1 through TLS ALPN for https:// URLs.
+	// Auto speaks HTTP/1.1, over TLS for https:// URLs (offering only
+	// http/1.1 through ALPN), each user on a connection of its own.
 	Auto Protocol = iota
 	// HTTP1 speaks HTTP/1.1 only.
 	HTTP1
@@ -45,6 +45,15 @@ type Config struct {
 	Conns int
 	// NoKeepAlive opens a new connection for every request.
 	NoKeepAlive bool
+	// H2Conns and H2Streams shape HTTP/2 (Protocol HTTP2): exactly
+	// H2Conns connections to each host, which the users share (user i
+	// takes connection i mod H2Conns), each carrying at most H2Streams
+	// requests at once; a request beyond waits for a stream, and the wait
+	// counts in its latency. When only one is set, the other follows from
+	// Conns (the expected concurrency); when neither is, net/http opens
+	// the connections it likes.
+	H2Conns   int
+	H2Streams int
 	// MaxBody caps how many bytes of a response body are kept for
 	// response checks (default 1 MiB); bodies are always read to the end
 	// and counted.
@@ -61,7 +70,11 @@ type Client struct {
 
 	runID string // distinguishes this client's {{id}} values
 
+	sessions tls.ClientSessionCache // TLS sessions, shared by every connection
+
 	forms sync.Map // *Request → *h1Form: requests in their HTTP/1.1 form
+
+	h2 []*h2Conn // HTTP/2 with an explicit shape: see Config.H2Conns
 
 	lp      loopSet // the event loops of the fast path, where there are some
 	targets targets // the fast path's resolved addresses
@@ -72,8 +85,29 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout <= 0 {
 		return nil, errors.New("request timeout must be positive")
 	}
+	sessions := tls.NewLRUClientSessionCache(256)
 	stats := newConnStats()
 	dialer := newDialer(cfg.Timeout)
+	tr := newTransport(cfg, stats, dialer, sessions)
+	c := &Client{cfg: cfg, tr: tr, conns: stats, dial: dialer, runID: newRunID(), sessions: sessions}
+	if cfg.Protocol == HTTP2 && (cfg.H2Conns > 0 || cfg.H2Streams > 0) {
+		n, m := h2Shape(cfg)
+		for range n {
+			// One Transport per connection: MaxConnsPerHost 1 and strict
+			// stream limits keep each at one connection per host.
+			t := newTransport(cfg, stats, dialer, sessions)
+			t.MaxConnsPerHost = 1
+			t.MaxIdleConnsPerHost = 1
+			t.HTTP2 = &http.HTTP2Config{StrictMaxConcurrentRequests: true}
+			c.h2 = append(c.h2, &h2Conn{tr: t, streams: make(chan struct{}, m)})
+		}
+	}
+	return c, nil
+}
+
+// newTransport makes the net/http Transport of the paths that are not the
+// event loops': HTTP/2, h2c, other systems.
+func newTransport(cfg Config, stats *connStats, dialer *dialer, sessions tls.ClientSessionCache) *http.Transport {
 	tr := &http.Transport{
 		Proxy: nil, // load goes straight to the target, never through a proxy
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -88,6 +122,7 @@ func New(cfg Config) (*Client, error) {
 		TLSClientConfig: &tls.Config{
 			InsecureSkipVerify: cfg.Insecure, //nolint:gosec // only with --insecure
 			MinVersion:         tls.VersionTLS12,
+			ClientSessionCache: sessions,
 		},
 		TLSHandshakeTimeout: cfg.Timeout,
 		MaxIdleConns:        0, // no global cap
@@ -99,18 +134,49 @@ func New(cfg Config) (*Client, error) {
 		HTTP2:              &http.HTTP2Config{},
 	}
 	var p http.Protocols
-	switch cfg.Protocol {
-	case HTTP1:
-		p.SetHTTP1(true)
-	case HTTP2:
+	if cfg.Protocol == HTTP2 {
 		p.SetHTTP2(true)
 		p.SetUnencryptedHTTP2(true)
-	default:
+	} else {
 		p.SetHTTP1(true)
-		p.SetHTTP2(true)
 	}
 	tr.Protocols = &p
-	return &Client{cfg: cfg, tr: tr, conns: stats, dial: dialer, runID: newRunID()}, nil
+	return tr
+}
+
+// h2Shape returns the HTTP/2 connections and streams per connection of
+// cfg, the one not set following from the other and cfg.Conns.
+func h2Shape(cfg Config) (conns, streams int) {
+	conns, streams = cfg.H2Conns, cfg.H2Streams
+	want := max(cfg.Conns, 1)
+	switch {
+	case conns > 0 && streams > 0:
+	case conns > 0:
+		streams = max((want+conns-1)/conns, 1)
+	default:
+		conns = max((want+streams-1)/streams, 1)
+	}
+	return conns, streams
+}
+
+// h2Conn is one HTTP/2 connection of an explicit shape (per host), and
+// its streams.
+type h2Conn struct {
+	tr      *http.Transport
+	streams chan struct{} // a token per request under way
+}
+
+// tlsConfig is the TLS configuration of connections to serverName that
+// offer the ALPN protocols given: verified unless Config.Insecure, and
+// resuming sessions from the Client's shared cache.
+func (c *Client) tlsConfig(serverName string, alpn ...string) *tls.Config {
+	return &tls.Config{
+		ServerName:         serverName,
+		InsecureSkipVerify: c.cfg.Insecure, //nolint:gosec // only with --insecure
+		MinVersion:         tls.VersionTLS12,
+		NextProtos:         alpn,
+		ClientSessionCache: c.sessions,
+	}
 }
 
 // Close closes every connection the Client opened. Call it when no request
@@ -118,6 +184,9 @@ func New(cfg Config) (*Client, error) {
 func (c *Client) Close() {
 	c.stopLoops()
 	c.tr.CloseIdleConnections()
+	for _, h := range c.h2 {
+		h.tr.CloseIdleConnections()
+	}
 	c.conns.closeAll()
 }
 
@@ -184,22 +253,26 @@ type Starter interface {
 
 // NewSender returns a Sender for one virtual user (worker is its number,
 // which picks its event loop) that will send the given requests. On
-// Linux, when every one of them is a plain http:// URL spoken in HTTP/1.1,
+// Linux, when they are spoken in HTTP/1.1 (over TLS for https:// URLs),
 // the user takes a fast path: its sender owns a keep-alive connection run
 // by one of the Client's event loops (one per CPU), and is a Starter.
-// Everything else (TLS, HTTP/2, other systems) goes through net/http's
+// Everything else (HTTP/2, h2c, other systems) goes through net/http's
 // Transport.
 func (c *Client) NewSender(worker int, reqs ...*Request) Sender {
 	fast := c.cfg.Protocol != HTTP2 && len(reqs) > 0
 	for _, r := range reqs {
-		fast = fast && r.URL.Scheme == "http" && c.h1FormOf(r).to != nil
+		fast = fast && c.h1FormOf(r).to != nil
 	}
 	if fast {
 		if s := c.newLoopSender(worker); s != nil {
 			return s
 		}
 	}
-	return c.newStdWorker()
+	w := c.newStdWorker()
+	if len(c.h2) > 0 {
+		w.h2 = c.h2[uint(worker)%uint(len(c.h2))]
+	}
+	return w
 }
 
 // RunID returns the first part of this Client's {{id}} values: it differs

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -248,5 +249,100 @@ func TestClassNames(t *testing.T) {
 	}
 	if client.Refused.HasLatency() || !client.Timeout.HasLatency() || !client.HTTP5xx.HasLatency() {
 		t.Error("HasLatency: refused has none; timeouts and responses do")
+	}
+}
+
+// shapeServer counts the connections an HTTP/2 server accepted and the
+// most requests it had under way at once on one connection.
+type shapeServer struct {
+	*httptest.Server
+	accepted atomic.Int64
+	mu       sync.Mutex
+	now, top map[string]int // by remote address
+	requests atomic.Int64
+}
+
+func newShapeServer(t *testing.T, tlsOn bool) *shapeServer {
+	t.Helper()
+	s := &shapeServer{now: map[string]int{}, top: map[string]int{}}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		s.mu.Lock()
+		s.now[r.RemoteAddr]++
+		s.top[r.RemoteAddr] = max(s.top[r.RemoteAddr], s.now[r.RemoteAddr])
+		s.mu.Unlock()
+		time.Sleep(2 * time.Millisecond) // the handler's work: requests overlap
+		s.mu.Lock()
+		s.now[r.RemoteAddr]--
+		s.mu.Unlock()
+		if r.ProtoMajor != 2 {
+			w.WriteHeader(http.StatusHTTPVersionNotSupported)
+		}
+	}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.accepted.Add(1)
+		}
+	}
+	if tlsOn {
+		s.EnableHTTP2 = true
+		s.StartTLS()
+	} else {
+		s.Config.Protocols = new(http.Protocols)
+		s.Config.Protocols.SetUnencryptedHTTP2(true)
+		s.Start()
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestHTTP2ShapeOpensExactlyTheConnectionsAsked(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		tls            bool
+		users, conns   int
+		streams, calls int
+	}{
+		{"tls 3x4", true, 20, 3, 4, 10},
+		{"tls 1x50", true, 50, 1, 50, 4},
+		{"tls 50x1", true, 50, 50, 1, 4},
+		{"h2c 2x5", false, 16, 2, 5, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newShapeServer(t, tc.tls)
+			c, err := client.New(client.Config{Timeout: 10 * time.Second, Insecure: true, Protocol: client.HTTP2,
+				Conns: tc.users, H2Conns: tc.conns, H2Streams: tc.streams})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			r, _ := client.NewRequest("GET", srv.URL+"/", nil, nil)
+			var wg sync.WaitGroup
+			for u := range tc.users {
+				b := client.Bind(c, r, u)
+				wg.Go(func() {
+					for range tc.calls {
+						if res := b.Do(context.Background()); res.Class != client.OK || res.Proto != 2 {
+							t.Errorf("result %+v", res)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if got := srv.requests.Load(); got != int64(tc.users*tc.calls) {
+				t.Fatalf("server handled %d requests, want %d", got, tc.users*tc.calls)
+			}
+			if got := srv.accepted.Load(); got != int64(tc.conns) {
+				t.Fatalf("server accepted %d connections, want exactly %d", got, tc.conns)
+			}
+			srv.mu.Lock()
+			defer srv.mu.Unlock()
+			for addr, top := range srv.top {
+				if top > tc.streams {
+					t.Fatalf("connection %s carried %d requests at once, want at most %d", addr, top, tc.streams)
+				}
+			}
+		})
 	}
 }

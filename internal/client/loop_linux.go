@@ -48,6 +48,11 @@ type loop struct {
 	waiting       fifo
 	backoff       sleepers // senders waiting to connect again after a failure
 
+	// TLS handshakes under way (see handshake), at most maxHandshaking;
+	// the senders beyond wait in hsWaiting.
+	handshakes int
+	hsWaiting  fifo
+
 	mu       sync.Mutex
 	inbox    []loopMsg
 	sleeping bool // the loop is (about to be) in epoll_wait
@@ -58,8 +63,9 @@ type loop struct {
 type msgKind uint8
 
 const (
-	msgStart  msgKind = iota // start an exchange
-	msgCancel                // ctx ended: cancel the exchanges on the wire
+	msgStart     msgKind = iota // start an exchange
+	msgCancel                   // ctx ended: cancel the exchanges on the wire
+	msgHandshook                // a TLS connect ended: see handshake
 )
 
 type loopMsg struct {
@@ -68,6 +74,7 @@ type loopMsg struct {
 	x    *Exchange
 	ctx  context.Context
 	done func(Result)
+	hs   *handshaken
 }
 
 // readBufSize is each loop's read buffer: one per loop, not per user.
@@ -101,8 +108,16 @@ func (l *loop) post(m loopMsg) {
 	l.mu.Lock()
 	if l.stopping {
 		l.mu.Unlock()
-		if m.kind == msgStart {
+		switch m.kind {
+		case msgStart:
 			m.done(Result{Class: Canceled}) // the Client was closed
+		case msgHandshook:
+			if m.hs.err == nil {
+				unix.Close(m.hs.w.fd)
+			}
+			if m.s.done != nil {
+				m.s.finish(Result{Class: Canceled})
+			}
 		}
 		return
 	}
@@ -256,6 +271,8 @@ func (l *loop) handle(m *loopMsg) {
 	switch m.kind {
 	case msgStart:
 		s.start(m.ctx, m.x, m.done)
+	case msgHandshook:
+		l.handshook(s, m.hs)
 	case msgCancel:
 		if m.ctx != l.ctx {
 			return
@@ -264,8 +281,10 @@ func (l *loop) handle(m *loopMsg) {
 			l.first.fail(Canceled)
 		}
 		for l.waiting.len() > 0 {
-			s := l.waiting.pop()
-			s.finish(Result{Class: Canceled})
+			l.waiting.pop().finish(Result{Class: Canceled})
+		}
+		for l.hsWaiting.len() > 0 {
+			l.hsWaiting.pop().finish(Result{Class: Canceled})
 		}
 		for l.backoff.len() > 0 {
 			l.backoff.pop().finish(Result{Class: Canceled})
@@ -285,8 +304,19 @@ func (l *loop) connect(s *h1Sender) {
 		l.backoff.push(s)
 		return
 	}
-	if l.connects >= l.maxConnecting {
+	if s.to.tls == nil && l.connects >= l.maxConnecting {
 		l.waiting.push(s)
+		return
+	}
+	if s.to.tls != nil {
+		if l.handshakes >= maxHandshaking {
+			l.hsWaiting.push(s)
+			return
+		}
+		s.c.conns.dials.Add(1)
+		l.handshakes++
+		s.state = handshaking
+		l.handshake(s)
 		return
 	}
 	s.c.conns.dials.Add(1)

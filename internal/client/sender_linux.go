@@ -4,6 +4,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
@@ -41,6 +42,8 @@ type h1Sender struct {
 	deadline   time.Time     // of the connect or the exchange: see loop.first
 	prev, next *h1Sender
 	p          h1Parser
+	tc         *tls.Conn // over w, on a TLS connection
+	w          *tlsWire
 	done       func(Result)
 	ctx        context.Context
 
@@ -52,9 +55,10 @@ type h1Sender struct {
 type sendState uint8
 
 const (
-	idle       sendState = iota // no exchange, or one waiting to connect
-	connecting                  // connecting, in the deadline queue
-	exchanging                  // sending or waiting for the answer, in the deadline queue
+	idle        sendState = iota // no exchange, or one waiting to connect
+	connecting                   // connecting, in the deadline queue
+	exchanging                   // sending or waiting for the answer, in the deadline queue
+	handshaking                  // connecting over TLS on a goroutine: see handshake
 )
 
 // newLoopSender returns a sender run by one of the Client's loops, or nil
@@ -144,6 +148,10 @@ func (s *h1Sender) send() {
 // write writes what is left of the request; the rest, if the socket is
 // full, when it becomes writable.
 func (s *h1Sender) write() {
+	if s.tc != nil {
+		s.writeTLS()
+		return
+	}
 	for s.sent < len(s.wire) {
 		n, err := unix.Write(s.fd, s.wire[s.sent:])
 		if n > 0 {
@@ -162,6 +170,59 @@ func (s *h1Sender) write() {
 	}
 }
 
+// writeTLS hands the request to TLS, once, and writes what the socket
+// has not taken yet.
+func (s *h1Sender) writeTLS() {
+	if s.sent < len(s.wire) {
+		s.sent = len(s.wire)
+		if _, err := s.tc.Write(s.wire); err != nil {
+			s.failBeforeAnswer(err)
+			return
+		}
+	}
+	if err := s.w.flush(); err != nil {
+		s.failBeforeAnswer(err)
+	}
+}
+
+// unsent reports that part of the exchange's request is not written yet.
+func (s *h1Sender) unsent() bool {
+	return s.sent < len(s.wire) || s.w != nil && len(s.w.pend) > 0
+}
+
+// read reads from the connection as unix.Read does: (0, EAGAIN) when
+// there is nothing to read, (0, nil) at the end of the stream. On TLS it
+// returns the plaintext of the records read.
+func (s *h1Sender) read(buf []byte) (int, error) {
+	if s.tc == nil {
+		n, err := unix.Read(s.fd, buf)
+		if n > 0 {
+			s.l.in.Add(int64(n))
+		}
+		return n, err
+	}
+	if s.w.eof {
+		return 0, nil
+	}
+	n, err := s.tc.Read(buf)
+	switch {
+	case err == nil:
+		return n, nil
+	case errors.Is(err, errWouldBlock):
+		if n > 0 {
+			return n, nil
+		}
+		return 0, unix.EAGAIN
+	case errors.Is(err, io.EOF):
+		if n > 0 {
+			s.w.eof = true
+			return n, nil
+		}
+		return 0, nil
+	}
+	return 0, err
+}
+
 func (s *h1Sender) onEvent(ev uint32) {
 	const writable = unix.EPOLLOUT | unix.EPOLLERR | unix.EPOLLHUP
 	if s.state == connecting {
@@ -170,7 +231,7 @@ func (s *h1Sender) onEvent(ev uint32) {
 		}
 		s.l.connectDone(s)
 	}
-	if ev&writable != 0 && s.state == exchanging && s.sent < len(s.wire) {
+	if ev&writable != 0 && s.state == exchanging && s.unsent() {
 		s.write()
 	}
 	// A failed write may have ended the exchange, or started it again on
@@ -187,7 +248,7 @@ func (s *h1Sender) onEvent(ev uint32) {
 func (s *h1Sender) readable(hup bool) {
 	buf := s.l.buf
 	for {
-		n, err := unix.Read(s.fd, buf)
+		n, err := s.read(buf)
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue
@@ -209,7 +270,6 @@ func (s *h1Sender) readable(hup bool) {
 			}
 			return
 		}
-		s.l.in.Add(int64(n))
 		k, done, perr := s.p.feed(buf[:n])
 		switch {
 		case perr != nil:
@@ -251,7 +311,7 @@ func (s *h1Sender) complete(closeConn bool) {
 	resp := s.p.resp
 	// A server may answer before it has read the whole request (a 413,
 	// say): what is left of it cannot go on this connection.
-	if closeConn || resp.close || s.c.cfg.NoKeepAlive || s.sent < len(s.wire) {
+	if closeConn || resp.close || s.c.cfg.NoKeepAlive || s.unsent() {
 		s.closeConn()
 	}
 	res := Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1, RetryAfter: resp.retryAfter}
@@ -299,6 +359,7 @@ func (s *h1Sender) closeConn() {
 		s.l.release(s.fd)
 		s.fd = -1
 	}
+	s.tc, s.w = nil, nil
 }
 
 func (s *h1Sender) finish(r Result) {

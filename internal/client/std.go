@@ -21,6 +21,8 @@ type stdWorker struct {
 	hdr     []byte
 	scratch []byte
 
+	h2 *h2Conn // the connection this user shares, with an explicit HTTP/2 shape
+
 	dialFails int       // dials failed in a row
 	notBefore time.Time // no request before: see dialBackoff
 }
@@ -97,11 +99,22 @@ func (w *stdWorker) Do(ctx context.Context, x *Exchange) Result {
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	tr := w.c.tr
+	if w.h2 != nil {
+		// Wait for a stream of the user's connection.
+		select {
+		case w.h2.streams <- struct{}{}:
+		case <-rctx.Done():
+			return Result{Class: classify(rctx.Err(), ctx.Err() != nil)}
+		}
+		defer func() { <-w.h2.streams }()
+		tr = w.h2.tr
+	}
 	r := req.WithContext(rctx)
 	if r.GetBody != nil {
 		r.Body, _ = r.GetBody()
 	}
-	resp, err := w.c.tr.RoundTrip(r)
+	resp, err := tr.RoundTrip(r)
 	if err != nil {
 		if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
 			w.dialFails++

@@ -4,6 +4,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 type target struct {
 	family int
 	ap     netip.AddrPort
+	tls    *tls.Config // for https:// targets; nil for plain ones
 }
 
 // sockaddr returns the address for connect; each call its own, as
@@ -40,20 +42,24 @@ type targetOrErr struct {
 	err error
 }
 
-// get returns the address to connect to for hostPort. A name that
+// get returns the address to connect to for hostPort (under key, which
+// tells TLS targets, made with conf, from plain ones). A name that
 // resolves to several addresses is tried through d, as net.Dial does, and
 // the address that answered is kept; when none does, the first is.
-func (ts *targets) get(hostPort string, d *dialer) (*target, error) {
+func (ts *targets) get(key, hostPort string, conf *tls.Config, d *dialer) (*target, error) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	if r, ok := ts.byHP[hostPort]; ok {
+	if r, ok := ts.byHP[key]; ok {
 		return r.t, r.err
 	}
 	t, err := resolveTarget(hostPort, d)
+	if t != nil {
+		t.tls = conf
+	}
 	if ts.byHP == nil {
 		ts.byHP = make(map[string]targetOrErr)
 	}
-	ts.byHP[hostPort] = targetOrErr{t, err}
+	ts.byHP[key] = targetOrErr{t, err}
 	return t, err
 }
 
@@ -98,10 +104,13 @@ func resolveTarget(hostPort string, d *dialer) (*target, error) {
 // host does not resolve (net/http then carries the request and reports
 // the failure as such).
 func (c *Client) targetOf(r *Request) *target {
-	if r.URL.Scheme != "http" {
-		return nil
+	key, hostPort := r.addr, r.addr
+	var conf *tls.Config
+	if r.URL.Scheme == "https" {
+		// Offer HTTP/1.1 only: this path speaks nothing else.
+		key, conf = "https://"+r.addr, c.tlsConfig(r.URL.Hostname(), "http/1.1")
 	}
-	t, err := c.targets.get(r.addr, c.dial)
+	t, err := c.targets.get(key, hostPort, conf, c.dial)
 	if err != nil {
 		return nil
 	}

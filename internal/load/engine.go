@@ -100,8 +100,12 @@ type Sink interface {
 
 // Stats describes how a run went, from the engine's side.
 type Stats struct {
-	Sent    uint64        // requests sent
-	Dropped uint64        // open model: arrivals due in the run that were never sent
+	Sent uint64 // requests sent
+	// Dropped counts the open model's arrivals due in the run that were
+	// never sent because every in-flight slot (MaxInflight) was busy; not
+	// those whose turn came after the run had ended (its duration, an
+	// interrupt).
+	Dropped uint64
 	Elapsed time.Duration // from the start to the end of the last request
 	// Interrupted is true when the run was stopped by its context before
 	// the plan ended.
@@ -627,6 +631,7 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64, capped bool) {
 	var idle chan *openSender // nil (never ready) until a Starter is made
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	precise := wallClock()
 	workers := 0
 	// The previous arrival: when it was due, and when it was to go out.
 	var prevAt, prevSend time.Duration
@@ -653,14 +658,11 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64, capped bool) {
 			sendAt = max(at, prevSend+(at-prevAt)/CatchUp)
 		}
 		prevAt, prevSend = at, sendAt
-		if wait := sendAt - time.Since(e.start); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-e.stop:
-				timer.Stop()
-				return e.countDropped(i), false
-			}
+		if !e.waitUntil(timer, sendAt, precise) {
+			// The run ended first: arrivals held back by the catch-up
+			// pace were due within it and count as dropped; one not yet
+			// due was never due within the run (see countDropped).
+			return e.countDropped(i), false
 		}
 		if e.halted.Load() {
 			return e.countDropped(i), false
@@ -843,12 +845,13 @@ func (e *Engine) endPausedOpen() {
 }
 
 // countDropped counts the arrivals from i on that were due before the end
-// of the run.
+// of the run, or before now if the run was stopped earlier.
 func (e *Engine) countDropped(i uint64) uint64 {
 	var n uint64
+	end := min(e.plan.Duration, time.Since(e.start))
 	for ; e.plan.Requests == 0 || i < e.plan.Requests; i++ {
 		at, ok := e.plan.Arrivals.Due(i)
-		if !ok || at >= e.plan.Duration {
+		if !ok || at >= end {
 			break
 		}
 		n++
