@@ -35,6 +35,10 @@ type Plan struct {
 	MaxInflight int
 	// Grace is how long requests in flight at the end may take to finish.
 	Grace time.Duration
+	// StepPauses says that journeys pause between their steps (a step's
+	// think time): only then does each user keep a timer for it. A pause
+	// a journey asks for without it is not taken.
+	StepPauses bool
 }
 
 // Validate reports every problem with the plan at once.
@@ -432,7 +436,7 @@ func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, w 
 				// is not part of the iteration.
 				e.sink.RecordIteration(id, t1.Sub(it0), w.Journey.Failed())
 			}
-			if wait > 0 && !e.pause(&timer, wait) {
+			if wait > 0 && e.plan.StepPauses && !e.pause(&timer, wait) {
 				return
 			}
 		}
@@ -462,7 +466,7 @@ type asyncUser struct {
 	x     *client.Exchange // the next step's, nil at the end of the iteration
 	cur   int              // the step of x
 	think *time.Timer      // between iterations; nil without think time
-	wait  *time.Timer      // between steps (stopped until used)
+	wait  *time.Timer      // between steps (stopped until used); nil without StepPauses
 	done  func(client.Result)
 	ended bool // under e.mu, for endWaitingUsers
 }
@@ -474,8 +478,10 @@ func (e *Engine) newAsyncUser(ctx context.Context, index, id int, st *workerStat
 		u.think = time.AfterFunc(time.Hour, u.iterate)
 		u.think.Stop()
 	}
-	u.wait = time.AfterFunc(time.Hour, u.step)
-	u.wait.Stop()
+	if e.plan.StepPauses {
+		u.wait = time.AfterFunc(time.Hour, u.step)
+		u.wait.Stop()
+	}
 	e.mu.Lock()
 	e.async = append(e.async, u)
 	e.mu.Unlock()
@@ -551,7 +557,7 @@ func (u *asyncUser) finished(res client.Result) {
 	if u.x, u.cur = u.j.Next(); u.x == nil {
 		e.sink.RecordIteration(u.id, t1.Sub(u.it0), u.j.Failed())
 	}
-	if wait > 0 {
+	if wait > 0 && u.wait != nil {
 		u.sleep(u.wait, wait)
 		return
 	}
@@ -590,7 +596,7 @@ func (e *Engine) endWaitingUsers() {
 		u.end()
 	}
 	for _, u := range users {
-		if u.think != nil && u.think.Stop() || u.wait.Stop() {
+		if u.think != nil && u.think.Stop() || u.wait != nil && u.wait.Stop() {
 			u.end()
 		}
 	}
@@ -687,8 +693,10 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64, capped bool) {
 				}
 				o := &openSender{e: e, ctx: reqCtx, id: id, st: st, j: w.Journey, s: s, idle: idle}
 				o.done = o.finished
-				o.wait = time.AfterFunc(time.Hour, o.resume)
-				o.wait.Stop()
+				if e.plan.StepPauses {
+					o.wait = time.AfterFunc(time.Hour, o.resume)
+					o.wait.Stop()
+				}
 				e.mu.Lock()
 				e.opens = append(e.opens, o)
 				e.mu.Unlock()
@@ -793,7 +801,7 @@ func (o *openSender) finished(res client.Result) {
 	if o.x, o.cur = o.j.Next(); o.x == nil {
 		o.e.sink.RecordIteration(o.id, t1.Sub(o.due), o.j.Failed())
 	}
-	if wait > 0 && o.x != nil {
+	if wait > 0 && o.x != nil && o.wait != nil {
 		e := o.e
 		e.mu.Lock()
 		if e.halted.Load() {
@@ -917,7 +925,7 @@ func (e *Engine) iterate(reqCtx context.Context, due time.Time, id int, st *work
 			e.sink.RecordIteration(id, t1.Sub(due), w.Journey.Failed())
 			return
 		}
-		if wait > 0 && !e.pause(timer, wait) {
+		if wait > 0 && e.plan.StepPauses && !e.pause(timer, wait) {
 			return
 		}
 	}

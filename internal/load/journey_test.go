@@ -42,7 +42,7 @@ func TestJourneyStepsPausesAndIterations(t *testing.T) {
 				// 3×(10+20) = 90 ms, and a user starts one every 120 ms.
 				// The last step's pause is not part of its iteration: it
 				// lasts 70 ms.
-				p := load.Plan{Users: load.RampUsers{N: 2}, Duration: 1200 * time.Millisecond, Think: 30 * time.Millisecond}
+				p := load.Plan{Users: load.RampUsers{N: 2}, Duration: 1200 * time.Millisecond, Think: 30 * time.Millisecond, StepPauses: true}
 				st, s, calls := runJourney(t, kind, p, 10*time.Millisecond, func() *steps { return &steps{n: 3, pause: 20 * time.Millisecond} })
 				if st.Stopped != "" {
 					t.Fatalf("stopped: %q", st.Stopped)
@@ -125,7 +125,7 @@ func TestOpenModelIterationMeasuredFromDue(t *testing.T) {
 				// pause: an iteration takes 90 ms from its due time (the
 				// pause after its last step is not part of it); only the
 				// first step is scheduled.
-				p := load.Plan{Arrivals: load.ConstantRate{Rate: 10}, MaxInflight: 10, Duration: time.Second}
+				p := load.Plan{Arrivals: load.ConstantRate{Rate: 10}, MaxInflight: 10, Duration: time.Second, StepPauses: true}
 				_, s, calls := runJourney(t, kind, p, 20*time.Millisecond, func() *steps { return &steps{n: 2, pause: 50 * time.Millisecond} })
 				if len(s.iterations) != 10 || calls != 20 {
 					t.Fatalf("%d iterations, %d requests; want 10 and 20", len(s.iterations), calls)
@@ -152,9 +152,9 @@ func TestRunEndsWithoutWaitingOutPauses(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					// Steps of 10 ms followed by a 1-minute pause: the run
 					// of 1 s ends at 1 s, not after a pause.
-					p := load.Plan{Users: load.RampUsers{N: 3}, Duration: time.Second, Grace: time.Hour}
+					p := load.Plan{Users: load.RampUsers{N: 3}, Duration: time.Second, Grace: time.Hour, StepPauses: true}
 					if open {
-						p = load.Plan{Arrivals: load.ConstantRate{Rate: 5}, MaxInflight: 10, Duration: time.Second, Grace: time.Hour}
+						p = load.Plan{Arrivals: load.ConstantRate{Rate: 5}, MaxInflight: 10, Duration: time.Second, Grace: time.Hour, StepPauses: true}
 					}
 					st, _, _ := runJourney(t, kind, p, 10*time.Millisecond, func() *steps { return &steps{n: 3, pause: time.Minute} })
 					if st.Elapsed != time.Second {
@@ -163,5 +163,26 @@ func TestRunEndsWithoutWaitingOutPauses(t *testing.T) {
 				})
 			})
 		}
+	}
+}
+
+// Without StepPauses no user keeps a pause timer, and a pause a journey
+// asks for is not taken.
+func TestPausesNeedStepPauses(t *testing.T) {
+	for kind := range senders {
+		t.Run(kind, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := load.Plan{Users: load.RampUsers{N: 1}, Duration: 300 * time.Millisecond}
+				_, s, _ := runJourney(t, kind, p, 10*time.Millisecond, func() *steps { return &steps{n: 3, pause: 20 * time.Millisecond} })
+				for _, d := range s.iterations {
+					if d != 30*time.Millisecond {
+						t.Fatalf("iteration took %s, want 30ms (three steps, no pause)", d)
+					}
+				}
+				if len(s.iterations) != 10 {
+					t.Fatalf("%d iterations in 300 ms, want 10", len(s.iterations))
+				}
+			})
+		})
 	}
 }

@@ -121,6 +121,7 @@ func Run(ctx context.Context, o Options) (*result.Result, error) {
 	}
 	rec := metrics.NewRecorder(MaxPoints, steps)
 	reqs := o.Journeys.Requests()
+	o.Plan.StepPauses = o.Journeys.Pauses()
 	eng, err := load.New(o.Plan, func(id int) load.Worker {
 		return load.Worker{Journey: o.Journeys.NewUser(id, c.RunID()), Sender: c.NewSender(id, reqs...)}
 	}, rec)

@@ -216,6 +216,16 @@ func compileStep(s *Scenario, st *Step, names tmpl.Names, o Options) (*PlanStep,
 // one step is the run, and its iterations are its requests.
 func (p *Plan) Journeys() bool { return p.file }
 
+// Pauses reports whether some step pauses after it (its think time).
+func (p *Plan) Pauses() bool {
+	for _, s := range p.Steps {
+		if s.Step.Think > 0 || s.Step.ThinkMax > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Requests returns every step's request.
 func (p *Plan) Requests() []*client.Request {
 	out := make([]*client.Request, len(p.Steps))
