@@ -1,10 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -185,18 +181,8 @@ func surgeNoFatal(t *testing.T, args ...string) outcome {
 			return outcome{code: 2, stderr: "surge: skipped\n"}
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, surgeBin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	o := outcome{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		o.code = exit.ExitCode()
-	case err != nil:
+	o, err := runSurge(60*time.Second, args...)
+	if err != nil {
 		t.Errorf("surge %q: %v", args, err)
 	}
 	return o

@@ -57,8 +57,8 @@ func startLabProc(t *testing.T, env []string, args ...string) labProc {
 	}
 	p := labProc{pid: cmd.Process.Pid}
 	var ok bool
-	if p.url, ok = strings.CutPrefix(strings.TrimSpace(line), "listening on "); !ok {
-		t.Fatalf("surge lab's first line %q", line)
+	if p.url, ok = strings.CutPrefix(strings.TrimSpace(line), "listening on "); !ok || !strings.HasPrefix(p.url, "http://127.0.0.1:") {
+		t.Fatalf("surge lab's first line %q, want 'listening on http://127.0.0.1:PORT'", line)
 	}
 	for _, a := range args {
 		if a == "--backend" {

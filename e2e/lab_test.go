@@ -1,18 +1,12 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // startLab runs `surge lab` on a free loopback port and returns its base
@@ -26,37 +20,7 @@ func startLab(t *testing.T, args ...string) string {
 // gives the lab exactly one core).
 func startLabEnv(t *testing.T, env []string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	cmd := exec.CommandContext(ctx, surgeBin, append([]string{"lab", "--listen", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("surge lab did not stop within 10 s of Ctrl-C")
-		}
-		cancel()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("surge lab printed no address: %v", err)
-	}
-	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") {
-		t.Fatalf("surge lab's first line %q, want 'listening on http://127.0.0.1:PORT'", line)
-	}
-	go io.Copy(io.Discard, stdout)
-	return url
+	return startLabProc(t, env, args...).url
 }
 
 // labCount reads lab_requests_total for an endpoint and status code from

@@ -46,7 +46,17 @@ type outcome struct {
 // and exit code.
 func surge(t *testing.T, args ...string) outcome {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	o, err := runSurge(90*time.Second, args...)
+	if err != nil {
+		t.Fatalf("surge %v: %v", args, err)
+	}
+	return o
+}
+
+// runSurge runs the binary with args for at most limit; the error is one
+// of running it, not its exit code.
+func runSurge(limit time.Duration, args ...string) (outcome, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, surgeBin, args...)
 	var stdout, stderr bytes.Buffer
@@ -55,16 +65,15 @@ func surge(t *testing.T, args ...string) outcome {
 	o := outcome{stdout: stdout.String(), stderr: stderr.String()}
 	var exit *exec.ExitError
 	switch {
+	case ctx.Err() != nil:
+		return o, fmt.Errorf("did not finish within %s", limit)
 	case err == nil:
 	case errors.As(err, &exit):
 		o.code = exit.ExitCode()
 	default:
-		t.Fatalf("surge %v: %v", args, err)
+		return o, err
 	}
-	if ctx.Err() != nil {
-		t.Fatalf("surge %v did not finish within 90 s", args)
-	}
-	return o
+	return o, nil
 }
 
 // result is the part of surge's JSON result the tests read.
