@@ -30,7 +30,7 @@ func TestBadScenarioFilesSendNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Point every base at the listener that counts connections.
-		b = regexp.MustCompile(`http://127\.0\.0\.1:\d+`).ReplaceAll(b, []byte(base))
+		b = regexp.MustCompile(regexp.QuoteMeta("http://127.0.0.1:")+`\d+`).ReplaceAll(b, []byte(base))
 		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
