@@ -36,7 +36,7 @@ func (c *Client) h1FormOf(r *Request) *h1Form {
 // render returns the bytes of one exchange: the shared wire when nothing
 // varies, else rendered into the sender's buffers (returned for reuse).
 func (f *h1Form) render(x *Exchange, buf, bodyBuf []byte) (wire, buf2, body2 []byte) {
-	if f.wire != nil && len(x.Cookie) == 0 {
+	if f.fixed(x) {
 		return f.wire, buf, bodyBuf
 	}
 	buf = f.head.Render(buf[:0], x.Vals)
@@ -55,6 +55,10 @@ func (f *h1Form) render(x *Exchange, buf, bodyBuf []byte) (wire, buf2, body2 []b
 	buf = append(buf, bodyBuf...)
 	return buf, buf, bodyBuf
 }
+
+// fixed reports whether x's request is f.wire as it is: nothing in it
+// differs from one user to the next.
+func (f *h1Form) fixed(x *Exchange) bool { return f.wire != nil && len(x.Cookie) == 0 }
 
 // headTemplate is the request head of r, up to (not including) Cookie,
 // Content-Length and the blank line.

@@ -27,18 +27,18 @@ const maxInterim = 5
 
 // h1Response is what the parser learns about one response.
 type h1Response struct {
-	code    int
-	close   bool  // the connection cannot carry another request
 	bodyLen int64 // body bytes read
+	code    int
+	close   bool // the connection cannot carry another request
 	// retryAfter is true when the final head carried Retry-After.
 	retryAfter bool
 }
 
 // framing is what a response head says about its body.
 type framing struct {
+	length    int64
 	chunked   bool
 	hasLength bool
-	length    int64
 	keepAlive bool // Connection: keep-alive (for HTTP/1.0)
 }
 
@@ -69,19 +69,21 @@ const (
 // copied. Only Content-Length, Transfer-Encoding and Connection are looked
 // at.
 type h1Parser struct {
-	head    bool      // the request was a HEAD
+	// Fields are ordered so that the struct packs tight: every user's
+	// sender holds one.
 	body    io.Writer // receives the body; nil discards it
 	hdr     *[]byte   // receives the final response's header lines; nil: none
-	state   pstate
+	partial []byte    // a line cut by the end of a piece
+	total   int       // bytes of the head so far
+	left    int64     // bytes left of the body or of the current chunk
 	resp    h1Response
 	f       framing
+	interim int32 // 1xx responses read
+	state   pstate
+	head    bool // the request was a HEAD
 	http10  bool
-	first   bool   // the next header line is the first of the head
-	total   int    // bytes of the head so far
-	left    int64  // bytes left of the body or of the current chunk
-	seen    bool   // a byte of the response has arrived
-	interim int    // 1xx responses read
-	partial []byte // a line cut by the end of a piece
+	first   bool // the next header line is the first of the head
+	seen    bool // a byte of the response has arrived
 }
 
 // reset readies p for the response to the next request.

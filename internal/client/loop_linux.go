@@ -175,7 +175,7 @@ func (l *loop) run() {
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			// Only a broken epoll descriptor, which would be a bug, fails
 			// here: fail what is on the wire, and back off rather than spin.
-			l.expire(time.Time{}, true)
+			l.expire(0, true)
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
@@ -190,18 +190,18 @@ func (l *loop) run() {
 				l.byFd[fd].onEvent(ev.Events)
 			}
 		}
-		l.expire(time.Now(), false)
+		l.expire(monoNow(), false)
 	}
 }
 
 // waitMillis is how long epoll_wait may sleep: until the first deadline,
 // rounded up, or for ever when nothing is on the wire.
 func (l *loop) waitMillis() int {
-	var next time.Time
+	var next mono
 	switch {
 	case l.first != nil && l.backoff.len() > 0:
 		next = l.first.deadline
-		if w := l.backoff.peek().notBefore; w.Before(next) {
+		if w := l.backoff.peek().notBefore; w < next {
 			next = w
 		}
 	case l.first != nil:
@@ -211,7 +211,7 @@ func (l *loop) waitMillis() int {
 	default:
 		return -1
 	}
-	d := time.Until(next)
+	d := next.sub(monoNow())
 	if d <= 0 {
 		return 0
 	}
@@ -220,11 +220,11 @@ func (l *loop) waitMillis() int {
 
 // expire fails the exchanges whose deadline has passed (all of them when
 // all is true).
-func (l *loop) expire(now time.Time, all bool) {
-	for l.first != nil && (all || !now.Before(l.first.deadline)) {
+func (l *loop) expire(now mono, all bool) {
+	for l.first != nil && (all || now >= l.first.deadline) {
 		l.first.fail(Timeout)
 	}
-	for l.backoff.len() > 0 && !now.Before(l.backoff.peek().notBefore) {
+	for l.backoff.len() > 0 && now >= l.backoff.peek().notBefore {
 		l.connect(l.backoff.pop())
 	}
 }
@@ -234,7 +234,7 @@ func (l *loop) expire(now time.Time, all bool) {
 // timeout of its own walks back to its place.
 func (l *loop) enqueue(s *h1Sender) {
 	after := l.last
-	for after != nil && after.deadline.After(s.deadline) {
+	for after != nil && after.deadline > s.deadline {
 		after = after.prev
 	}
 	s.prev = after
@@ -300,7 +300,7 @@ func (l *loop) connect(s *h1Sender) {
 		s.finish(Result{Class: Canceled})
 		return
 	}
-	if time.Now().Before(s.notBefore) { // the last connect failed: back off
+	if monoNow() < s.notBefore { // the last connect failed: back off
 		l.backoff.push(s)
 		return
 	}
@@ -326,8 +326,8 @@ func (l *loop) connect(s *h1Sender) {
 		// waits and tries again (backing off) until its timeout.
 		s.c.conns.dialErrors.Add(1)
 		s.dialFails++
-		s.notBefore = time.Now().Add(dialBackoff(s.dialFails))
-		if s.notBefore.Sub(s.began) > s.c.cfg.Timeout {
+		s.notBefore = monoNow().add(dialBackoff(int(s.dialFails)))
+		if s.notBefore.sub(s.began) > s.c.cfg.Timeout {
 			s.finish(Result{Class: classify(err, false)})
 			return
 		}
@@ -355,7 +355,7 @@ func (l *loop) connect(s *h1Sender) {
 	l.connects++
 	s.fd = fd
 	s.state = connecting
-	s.deadline = time.Now().Add(s.timeout)
+	s.deadline = monoNow().add(s.timeout)
 	l.enqueue(s)
 }
 
@@ -394,7 +394,7 @@ func (l *loop) connectFailed(s *h1Sender, class Class, err error) {
 	} else {
 		s.c.conns.dialErrors.Add(1)
 		s.dialFails++
-		s.notBefore = time.Now().Add(dialBackoff(s.dialFails))
+		s.notBefore = monoNow().add(dialBackoff(int(s.dialFails)))
 	}
 	s.finish(Result{Class: class})
 }
@@ -531,7 +531,7 @@ type sleepers struct{ items []*h1Sender }
 
 func (h *sleepers) len() int           { return len(h.items) }
 func (h *sleepers) peek() *h1Sender    { return h.items[0] }
-func (h *sleepers) less(i, j int) bool { return h.items[i].notBefore.Before(h.items[j].notBefore) }
+func (h *sleepers) less(i, j int) bool { return h.items[i].notBefore < h.items[j].notBefore }
 
 func (h *sleepers) swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
 

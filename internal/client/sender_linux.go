@@ -17,29 +17,29 @@ import (
 // keep-alive connection run by a loop. Start may be called from any
 // goroutine, one exchange at a time.
 type h1Sender struct {
-	c       *Client
-	l       *loop
-	x       *Exchange // the exchange under way
-	f       *h1Form   // its request's form
-	to      *target   // where the connection goes
-	buf     []byte    // a rendered request
-	bodyBuf []byte
-	body    capped // the response body, when the request keeps it
-	hdr     []byte // the response header lines, when the request keeps them
+	// Every user holds one for the whole run: what most runs do not need
+	// lives behind pointers (more, tc/w, res), so that ten thousand users
+	// cost a few megabytes.
+	c    *Client
+	l    *loop
+	x    *Exchange   // the exchange under way
+	f    *h1Form     // its request's form
+	to   *target     // where the connection goes
+	more *senderBufs // nil until a request is rendered per user or keeps its answer
 
 	// Owned by the loop's goroutine.
-	wire       []byte // the bytes of the exchange under way
-	sent       int    // of wire
-	fd         int    // -1: no connection
-	reused     bool   // the connection carried a request before this one
-	wasReused  bool   // ... before the exchange under way
+	wire       []byte        // the bytes of the exchange under way
+	sent       int           // of wire
+	fd         int           // -1: no connection
+	timeout    time.Duration // of the exchange under way
+	began      mono          // when the exchange under way started
+	notBefore  mono          // no connect before: see dialBackoff
+	deadline   mono          // of the connect or the exchange: see loop.first
+	dialFails  int32         // connects failed in a row
+	reused     bool          // the connection carried a request before this one
+	wasReused  bool          // ... before the exchange under way
 	retried    bool
 	state      sendState
-	timeout    time.Duration // of the exchange under way
-	began      time.Time     // when the exchange under way started
-	dialFails  int           // connects failed in a row
-	notBefore  time.Time     // no connect before: see dialBackoff
-	deadline   time.Time     // of the connect or the exchange: see loop.first
 	prev, next *h1Sender
 	p          h1Parser
 	tc         *tls.Conn // over w, on a TLS connection
@@ -49,6 +49,23 @@ type h1Sender struct {
 
 	res     chan Result // Do's
 	deliver func(Result)
+}
+
+// senderBufs are a sender's buffers for requests rendered per user
+// (templates, cookies) and for the answers a request keeps.
+type senderBufs struct {
+	buf     []byte // a rendered request
+	bodyBuf []byte // its rendered body
+	body    capped // the response body, when the request keeps it
+	hdr     []byte // the response header lines, when the request keeps them
+}
+
+// bufs returns s's buffers, making them on first use.
+func (s *h1Sender) bufs() *senderBufs {
+	if s.more == nil {
+		s.more = &senderBufs{body: capped{max: s.c.maxBody()}}
+	}
+	return s.more
 }
 
 // sendState is where a sender's exchange is.
@@ -68,7 +85,7 @@ func (c *Client) newLoopSender(worker int) Sender {
 	if len(ls) == 0 {
 		return nil
 	}
-	return &h1Sender{c: c, l: ls[uint(worker)%uint(len(ls))], body: capped{max: c.maxBody()}, fd: -1}
+	return &h1Sender{c: c, l: ls[uint(worker)%uint(len(ls))], fd: -1}
 }
 
 // Start implements Starter: it begins one exchange, and done is called
@@ -108,9 +125,14 @@ func (s *h1Sender) start(ctx context.Context, x *Exchange, done func(Result)) {
 	if s.timeout <= 0 {
 		s.timeout = s.c.cfg.Timeout
 	}
-	s.wire, s.buf, s.bodyBuf = s.f.render(x, s.buf, s.bodyBuf)
+	if s.f.fixed(x) {
+		s.wire = s.f.wire
+	} else {
+		b := s.bufs()
+		s.wire, b.buf, b.bodyBuf = s.f.render(x, b.buf, b.bodyBuf)
+	}
 	s.retried = false
-	s.began = time.Now()
+	s.began = monoNow()
 	s.begin()
 }
 
@@ -129,17 +151,19 @@ func (s *h1Sender) send() {
 	s.sent = 0
 	var sink io.Writer
 	if s.x.Req.KeepBody {
-		s.body.buf = s.body.buf[:0]
-		sink = &s.body
+		b := s.bufs()
+		b.body.buf = b.body.buf[:0]
+		sink = &b.body
 	}
 	var hdr *[]byte
 	if s.x.Req.KeepHeaders {
-		s.hdr = s.hdr[:0]
-		hdr = &s.hdr
+		b := s.bufs()
+		b.hdr = b.hdr[:0]
+		hdr = &b.hdr
 	}
 	s.p.reset(s.x.Req.Method == http.MethodHead, sink)
 	s.p.hdr = hdr
-	s.deadline = time.Now().Add(s.timeout)
+	s.deadline = monoNow().add(s.timeout)
 	s.state = exchanging
 	s.l.enqueue(s)
 	s.write()
@@ -316,10 +340,10 @@ func (s *h1Sender) complete(closeConn bool) {
 	}
 	res := Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1, RetryAfter: resp.retryAfter}
 	if s.x.Req.KeepBody {
-		res.Body = s.body.buf
+		res.Body = s.more.body.buf
 	}
 	if s.x.Req.KeepHeaders {
-		res.Header = s.hdr
+		res.Header = s.more.hdr
 	}
 	s.finish(res)
 }

@@ -251,7 +251,7 @@ func (l *loop) handshook(s *h1Sender, h *handshaken) {
 		if s.ctx.Err() == nil {
 			s.c.conns.dialErrors.Add(1)
 			s.dialFails++
-			s.notBefore = time.Now().Add(dialBackoff(s.dialFails))
+			s.notBefore = monoNow().add(dialBackoff(int(s.dialFails)))
 		}
 		s.finish(Result{Class: class})
 		return

@@ -159,6 +159,8 @@ type Engine struct {
 	// lateSends counts open-model arrivals dispatched over LateAfter late.
 	lateSends atomic.Uint64
 
+	nworkers atomic.Int64 // workers numbered so far
+
 	mu      sync.Mutex
 	workers []*workerState
 	// Closed-model users whose requests run on the client's event loops:
@@ -174,10 +176,21 @@ type Engine struct {
 }
 
 // workerState holds one worker's counters; only that worker writes them.
+// Workers on the client's event loops hold theirs inside their own state;
+// goroutine workers get a padded one (see padded).
 type workerState struct {
 	sent atomic.Uint64
 	done atomic.Uint64
-	_    [48]byte // keep workers off each other's cache lines
+}
+
+// padded returns counters alone on their cache line, for a goroutine
+// worker: workers on different cores then do not share one.
+func padded() *workerState {
+	p := &struct {
+		workerState
+		_ [48]byte
+	}{}
+	return &p.workerState
 }
 
 // New checks the plan and returns an Engine ready to Run once.
@@ -292,12 +305,12 @@ func (e *Engine) halt() {
 	})
 }
 
-// take reserves the right to send one more request at now.
-func (e *Engine) take(now time.Time) bool {
+// take reserves the right to send one more request, elapsed into the run.
+func (e *Engine) take(elapsed time.Duration) bool {
 	if e.halted.Load() {
 		return false
 	}
-	if now.Sub(e.start) >= e.plan.Duration {
+	if elapsed >= e.plan.Duration {
 		e.halt()
 		return false
 	}
@@ -308,14 +321,19 @@ func (e *Engine) take(now time.Time) bool {
 	return true
 }
 
-// newWorker registers a worker and returns its state and what it runs.
-func (e *Engine) newWorker() (int, *workerState, Worker) {
-	st := &workerState{}
+// newWorker numbers a worker and returns what it runs. Its counters are
+// registered apart (count), where the worker keeps them.
+func (e *Engine) newWorker() (int, Worker) {
+	id := int(e.nworkers.Add(1)) - 1
+	return id, e.makeWorker(id)
+}
+
+// count registers a worker's counters, which Gauges and Run read.
+func (e *Engine) count(st *workerState) *workerState {
 	e.mu.Lock()
-	id := len(e.workers)
 	e.workers = append(e.workers, st)
 	e.mu.Unlock()
-	return id, st, e.makeWorker(id)
+	return st
 }
 
 // stopWith ends the run because a user could start no more iterations.
@@ -347,12 +365,12 @@ func (e *Engine) runClosed(reqCtx context.Context) {
 		for ; spawned < want && !e.halted.Load(); spawned++ {
 			e.wg.Add(1)
 			e.spawned.Add(1)
-			id, st, w := e.newWorker()
+			id, w := e.newWorker()
 			if s, ok := w.Sender.(client.Starter); ok {
-				u := e.newAsyncUser(reqCtx, spawned, id, st, w.Journey, s)
+				u := e.newAsyncUser(reqCtx, spawned, id, w.Journey, s)
 				u.iterate()
 			} else {
-				go e.user(reqCtx, spawned, id, st, w)
+				go e.user(reqCtx, spawned, id, e.count(padded()), w)
 			}
 		}
 		select {
@@ -412,7 +430,7 @@ func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, w 
 		x, step := w.Journey.Next()
 		for x != nil {
 			t0 := time.Now()
-			if !e.take(t0) {
+			if !e.take(t0.Sub(e.start)) {
 				return
 			}
 			st.sent.Add(1)
@@ -458,11 +476,11 @@ type asyncUser struct {
 	ctx   context.Context
 	index int
 	id    int
-	st    *workerState
+	st    workerState // not padded: the struct around it keeps it apart
 	j     Journey
 	s     client.Starter
-	it0   time.Time        // the iteration's start
-	t0    time.Time        // the request's
+	it0   time.Duration    // the iteration's start, into the run (a third of a Time's size)
+	t0    time.Duration    // the request's
 	x     *client.Exchange // the next step's, nil at the end of the iteration
 	cur   int              // the step of x
 	think *time.Timer      // between iterations; nil without think time
@@ -471,8 +489,9 @@ type asyncUser struct {
 	ended bool // under e.mu, for endWaitingUsers
 }
 
-func (e *Engine) newAsyncUser(ctx context.Context, index, id int, st *workerState, j Journey, s client.Starter) *asyncUser {
-	u := &asyncUser{e: e, ctx: ctx, index: index, id: id, st: st, j: j, s: s}
+func (e *Engine) newAsyncUser(ctx context.Context, index, id int, j Journey, s client.Starter) *asyncUser {
+	u := &asyncUser{e: e, ctx: ctx, index: index, id: id, j: j, s: s}
+	e.count(&u.st)
 	u.done = u.finished
 	if e.plan.Think > 0 || e.plan.ThinkMax > 0 {
 		u.think = time.AfterFunc(time.Hour, u.iterate)
@@ -510,7 +529,7 @@ func (u *asyncUser) iterate() {
 		u.end()
 		return
 	}
-	u.it0 = time.Now()
+	u.it0 = time.Since(e.start)
 	u.x, u.cur = u.j.Next()
 	u.step()
 }
@@ -527,7 +546,7 @@ func (u *asyncUser) step() {
 		u.iterate()
 		return
 	}
-	u.t0 = time.Now()
+	u.t0 = time.Since(e.start)
 	if !e.take(u.t0) {
 		u.end()
 		return
@@ -539,11 +558,11 @@ func (u *asyncUser) step() {
 // finished records a request's outcome and goes on to the next step.
 func (u *asyncUser) finished(res client.Result) {
 	e := u.e
-	t1 := time.Now()
+	t1 := time.Since(e.start)
 	u.st.done.Add(1)
 	res, wait := u.j.Done(res)
 	e.sink.Record(u.id, metrics.Outcome{
-		Latency:    t1.Sub(u.t0),
+		Latency:    t1 - u.t0,
 		Code:       res.Code,
 		Class:      res.Class,
 		Proto:      res.Proto,
@@ -555,7 +574,7 @@ func (u *asyncUser) finished(res client.Result) {
 		return
 	}
 	if u.x, u.cur = u.j.Next(); u.x == nil {
-		e.sink.RecordIteration(u.id, t1.Sub(u.it0), u.j.Failed())
+		e.sink.RecordIteration(u.id, t1-u.it0, u.j.Failed())
 	}
 	if wait > 0 && u.wait != nil {
 		u.sleep(u.wait, wait)
@@ -686,12 +705,13 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64, capped bool) {
 		}
 		if workers < e.plan.MaxInflight {
 			workers++
-			id, st, w := e.newWorker()
+			id, w := e.newWorker()
 			if s, ok := w.Sender.(client.Starter); ok {
 				if idle == nil {
 					idle = make(chan *openSender, e.plan.MaxInflight)
 				}
-				o := &openSender{e: e, ctx: reqCtx, id: id, st: st, j: w.Journey, s: s, idle: idle}
+				o := &openSender{e: e, ctx: reqCtx, id: id, j: w.Journey, s: s, idle: idle}
+				e.count(&o.st)
 				o.done = o.finished
 				if e.plan.StepPauses {
 					o.wait = time.AfterFunc(time.Hour, o.resume)
@@ -703,7 +723,7 @@ func (e *Engine) runOpen(reqCtx context.Context) (dropped uint64, capped bool) {
 				o.send(at)
 			} else {
 				e.wg.Add(1)
-				go e.openWorker(reqCtx, at, work, id, st, w)
+				go e.openWorker(reqCtx, at, work, id, e.count(padded()), w)
 			}
 			continue
 		}
@@ -725,7 +745,7 @@ type openSender struct {
 	e       *Engine
 	ctx     context.Context
 	id      int
-	st      *workerState
+	st      workerState // not padded: the struct around it keeps it apart
 	j       Journey
 	s       client.Starter
 	idle    chan<- *openSender // where it goes back when its iteration ends

@@ -14,7 +14,7 @@ import (
 type User struct {
 	p       *Plan
 	vals    tmpl.Values
-	rng     *rand.Rand
+	rng     *rand.Rand // nil until a choice needs it: see random
 	x       client.Exchange
 	jar     jar
 	flow    *planFlow
@@ -27,7 +27,7 @@ type User struct {
 // NewUser returns the state of user number user; runID is the first part
 // of its {{id}} values.
 func (p *Plan) NewUser(user int, runID string) *User {
-	u := &User{p: p, rng: rand.New(rand.NewPCG(uint64(user)+1, uint64(time.Now().UnixNano())))}
+	u := &User{p: p}
 	u.vals = tmpl.Values{Run: runID, User: user, Slots: make([][]byte, p.slots)}
 	for _, f := range p.fixed {
 		u.vals.Slots[f.slot] = f.value
@@ -42,7 +42,7 @@ func (u *User) Begin() error {
 	p := u.p
 	u.flow = &p.flows[0]
 	if len(p.flows) > 1 {
-		n := u.rng.IntN(p.total)
+		n := u.random().IntN(p.total)
 		for i := range p.flows {
 			if n -= p.flows[i].weight; n < 0 {
 				u.flow = &p.flows[i]
@@ -51,7 +51,11 @@ func (u *User) Begin() error {
 		}
 	}
 	for _, fi := range u.flow.feeds {
-		if err := p.feeds[fi].take(u.rng, u.vals.Slots); err != nil {
+		var rng *rand.Rand
+		if p.feeds[fi].f.Order == Random {
+			rng = u.random()
+		}
+		if err := p.feeds[fi].take(rng, u.vals.Slots); err != nil {
 			return err
 		}
 	}
@@ -95,15 +99,26 @@ func (u *User) Done(res client.Result) (client.Result, time.Duration) {
 			u.at = len(u.flow.steps)
 		}
 	}
-	return res, thinkOf(u.rng, st.Step.Think, st.Step.ThinkMax)
+	return res, u.think(st.Step.Think, st.Step.ThinkMax)
+}
+
+// random returns the user's random source, made on first use: most users
+// of most runs never choose at random, and ten thousand of them would
+// hold one each.
+func (u *User) random() *rand.Rand {
+	if u.rng == nil {
+		u.rng = rand.New(rand.NewPCG(uint64(u.vals.User)+1, uint64(time.Now().UnixNano())))
+	}
+	return u.rng
 }
 
 // Failed implements the engine's Journey.
 func (u *User) Failed() bool { return u.failed }
 
-func thinkOf(rng *rand.Rand, lo, hi time.Duration) time.Duration {
+// think returns a pause between lo and hi.
+func (u *User) think(lo, hi time.Duration) time.Duration {
 	if hi > lo {
-		return lo + time.Duration(rng.Int64N(int64(hi-lo)+1))
+		return lo + time.Duration(u.random().Int64N(int64(hi-lo)+1))
 	}
 	return lo
 }
