@@ -40,6 +40,13 @@ func (d *data) plateau() result.Bottleneck {
 	}
 
 	if r, ok := d.busiest(peak); ok {
+		// The target's CPU time per request over the service time at the
+		// lowest load: near 1, the request in service sits on a core all
+		// the time it is served.
+		share := math.NaN()
+		if g := goodput(peak.R); g > 0 && r0 > 0 {
+			share = r.used / g / r0
+		}
 		switch {
 		case r.known() && r.util >= saturatedCPU:
 			return result.Bottleneck{
@@ -62,6 +69,19 @@ func (d *data) plateau() result.Bottleneck {
 				Class: CPU,
 				Summary: fmt.Sprintf("The target uses exactly one of its %s at ~%s req/s: a single-threaded server (one event loop, an interpreter lock, one worker) saturates one core; run more workers or processes, or make each request cheaper.%s",
 					coresText(r.cores), rate(goodput(peak.R)), retroNote),
+				Evidence: ev,
+			}
+		case limit < serializedBelow && share >= cpuBoundShare && d.stoppedGrowing():
+			// One at a time, each on the CPU throughout: one core is the
+			// limit, though no thread of it shows (an interpreter lock hands
+			// the core from thread to thread: a Python server with a thread
+			// per connection spreads one core over all of them).
+			ev = append(ev, fmt.Sprintf("each request took ≈ %s of the target's CPU (%.2f cores ÷ %s req/s), %.0f%% of its service time at %s (%s): the request in service was on a core nearly all the time",
+				ms(1000*r.used/goodput(peak.R)), r.used, rate(goodput(peak.R)), 100*share, d.level(low.Level), ms(low.R.Summary.Latency.Mean)))
+			return result.Bottleneck{
+				Class: CPU,
+				Summary: fmt.Sprintf("One core is the limit at ~%s req/s: requests are served one at a time and each keeps a core busy for its whole service time (an interpreter lock such as Python's GIL, a single-threaded server, or a lock held around CPU work); run more processes or workers, take the work out of the lock, or make each request cheaper.%s",
+					rate(goodput(peak.R)), retroNote),
 				Evidence: ev,
 			}
 		}

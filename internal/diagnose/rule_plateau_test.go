@@ -39,8 +39,43 @@ func TestRulePlateau(t *testing.T) {
 		evidence:    []string{"throughput fell as load grew: 188 req/s at 2 users, 84.0 req/s at 16 users"},
 		notEvidence: []string{"throughput flat"},
 	}, {
+		// A Flask server (threaded, a thread per connection) whose handler
+		// burns 2 ms of CPU: Python's interpreter lock serves one request
+		// at a time, and spreads one core over every connection's thread,
+		// so that no thread looks busy (4 %). The CPU per request, close to
+		// the whole service time, says the one in service is on a core.
+		name: "interpreter lock, a thread per connection", file: "cpu-python-gil-pid", class: "cpu",
+		summary:     []string{"One core is the limit", "interpreter lock"},
+		evidence:    []string{"of its service time at 1 user", "busiest thread 4% of a core"},
+		notEvidence: []string{"autoscaler"},
+	}, {
+		// The same run had it used a third of the CPU: a lock held while
+		// waiting, not while computing.
+		name: "one at a time, mostly waiting", file: "cpu-python-gil-pid",
+		edit:  eachStep(scaleCPU(1.0 / 3)),
+		class: "serialized", summary: []string{"served one at a time"},
+	}, {
+		// A Flask pool of 4 held 20 ms (a semaphore around a sleep): the CPU
+		// per request is a sliver of its service time.
+		name: "python pool of 4", file: "concurrency-limit-python-pool-pid", class: "concurrency-limit",
+		summary: []string{"a pool or worker limit of ~4"},
+	}, {
 		// A flat plateau is not retrograde.
 		name: "flat is not retrograde", file: "concurrency-limit-pool", class: "concurrency-limit",
 		notEvidence: []string{"fell as load grew"},
 	}})
+}
+
+// scaleCPU multiplies every probe's CPU reading by f.
+func scaleCPU(f float64) func(s *result.Step) {
+	return func(s *result.Step) {
+		for _, w := range s.Probes {
+			if w.CPUCores != nil {
+				w.CPUCores = ptr(*w.CPUCores * f)
+			}
+			if w.CPUUtil != nil {
+				w.CPUUtil = ptr(*w.CPUUtil * f)
+			}
+		}
+	}
 }

@@ -36,6 +36,35 @@ func TestSingleServesOneAtATime(t *testing.T) {
 	}
 }
 
+// /gil serves one request at a time like /single, but each on a thread of
+// its own: four requests of 20 ms of CPU sent at once take 80 ms at least,
+// and the lab ends up having run them on more than one OS thread.
+func TestGILServesOneAtATimeOnManyThreads(t *testing.T) {
+	_, ts := newLab(t, testConfig())
+	start := time.Now()
+	var wg sync.WaitGroup
+	codes := make([]int, 4)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, err := getCtx(t.Context(), ts, "/gil?ms=20")
+			if err == nil {
+				codes[i] = a.code
+			}
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusOK {
+			t.Fatalf("request %d: status %d", i, c)
+		}
+	}
+	if took := time.Since(start); took < 80*time.Millisecond {
+		t.Fatalf("4 × 20 ms of CPU took %s: the work was not done one at a time", took)
+	}
+}
+
 // /overload sheds with the status asked for, with Retry-After only when
 // asked.
 func TestOverloadShedsWithOrWithoutRetryAfter(t *testing.T) {

@@ -94,6 +94,12 @@ var endpoints = []Endpoint{
 		Theory: "one event-loop thread does every request's work in turn: capacity = 1000/ms req/s with one core busy, whatever the host has; e.g. /single?ms=5 -> 200 req/s, 1 core",
 	},
 	{
+		Path:   "/gil",
+		Class:  "cpu",
+		Knobs:  "ms= CPU milliseconds per request (default 5, 0..60000)",
+		Theory: "one interpreter lock held while each request burns ms of CPU on a thread of its own (a threaded Python server): capacity = 1000/ms req/s, one core busy but no thread busy; e.g. /gil?ms=5 -> 200 req/s, 1 core",
+	},
+	{
 		Path:   "/retro",
 		Class:  "serialized",
 		Knobs:  "ms= base lock hold time (default 5, 0..60000)",

@@ -36,6 +36,7 @@ type Server struct {
 
 	burners  chan struct{} // /cpu requests burning now, at most maxBurners
 	lock     lockState
+	gil      chan struct{} // /gil's interpreter lock
 	pools    poolSet
 	buckets  bucketSet
 	overload overloadState
@@ -73,6 +74,7 @@ func New(c Config) (*Server, error) {
 		grace: shutdownGrace,
 
 		burners: make(chan struct{}, maxBurners),
+		gil:     make(chan struct{}, 1),
 	}
 	s.lock.init()
 	s.retro.init()
@@ -108,6 +110,7 @@ func New(c Config) (*Server, error) {
 		{"scan", "/scan", s.handleScan},
 		{"lookup", "/lookup", s.handleLookup},
 		{"single", "/single", s.handleSingle},
+		{"gil", "/gil", s.handleGIL},
 		{"retro", "/retro", s.handleRetro},
 		{"backend", "/backend", s.handleBackend},
 	}
