@@ -17,7 +17,10 @@ import (
 //
 // The common case, a few cookies on one host set again and again, does
 // not allocate: a cookie set again is overwritten in place, and a
-// removed cookie's buffers are reused by the next one.
+// removed cookie's buffers are reused by the next one. (net/http/cookiejar
+// keeps the same rules but works on *url.URL and *http.Cookie values,
+// made anew for every request and response: allocations on a path that
+// has none.)
 type jar struct {
 	c   []cookie
 	seq uint64 // creation order of the last new cookie

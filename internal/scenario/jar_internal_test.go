@@ -283,3 +283,29 @@ func TestJarDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per request", n)
 	}
 }
+
+// Whatever a server sets, the jar stays bounded, never panics, and sends
+// a Cookie header that cannot end its line.
+func FuzzJar(f *testing.F) {
+	f.Add("sid=1; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT", "/a/b", "www.example.com")
+	f.Add("a=; Domain=.example.com; Max-Age=-5; Secure", "/", "127.0.0.1:80")
+	f.Add("x=1; expires=Sun Nov  6 08:49:37 1994; path=/x", "/x/y?q", "[::1]:8080")
+	f.Fuzz(func(t *testing.T, line, path, host string) {
+		now := t0
+		j := jar{now: func() time.Time { return now }}
+		s := siteOf("https", host)
+		for i := range 60 {
+			now = now.Add(time.Duration(i) * time.Second)
+			j.update([]byte("Set-Cookie: "+line+"\r\nset-cookie: "+fmt.Sprintf("n%d=%s", i, line)+"\r\n"), s, []byte(path))
+		}
+		h := j.header(nil, s, []byte(path))
+		if len(j.c) > maxCookies || strings.ContainsAny(string(h), "\r\n") {
+			t.Fatalf("%d cookies, header %q", len(j.c), h)
+		}
+		for _, c := range j.c {
+			if len(c.name)+len(c.value) > maxCookieBytes || len(c.path) > maxAttrBytes && len(c.path) > len(path) {
+				t.Fatalf("cookie %q=%q path %q kept", c.name, c.value, c.path)
+			}
+		}
+	})
+}
