@@ -165,6 +165,12 @@ func validMethod(m string) bool {
 	return true
 }
 
+// AppendURI appends to dst the request-URI (path and query,
+// percent-encoded) that an exchange of r with the values v sends.
+func (r *Request) AppendURI(dst []byte, v *tmpl.Values) []byte {
+	return r.uri.Render(dst, v)
+}
+
 // addrOf returns host:port for a URL, adding the scheme's default port.
 func addrOf(u *url.URL) string {
 	port := u.Port()

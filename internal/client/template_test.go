@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/surgeload/surge/internal/client"
+	"github.com/surgeload/surge/internal/tmpl"
 )
 
 // echo answers with what it received: the id query value, the X-N header
@@ -88,6 +89,33 @@ func TestTemplateErrors(t *testing.T) {
 		_, err := client.NewRequest("GET", c.url, h, []byte(c.body))
 		if err == nil || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("NewRequest(%q, %q, %q) = %v, want %q", c.url, c.header, c.body, err, c.msg)
+		}
+	}
+}
+
+// AppendURI renders the request-URI an exchange sends, as the server
+// receives it: variables rendered and escaped, the fragment dropped.
+func TestAppendURIIsWhatIsSent(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.RequestURI)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	c := newClient(t, client.Config{})
+	for _, u := range []string{"/static/a b", "/u/{{user}}/n/{{n}}?id={{id}}#frag", "?q={{n}}"} {
+		req := mustRequest(t, "GET", srv.URL+u, nil, "")
+		v := &tmpl.Values{Run: c.RunID(), User: 7, N: 3}
+		if res := c.NewSender(0, req).Do(context.Background(), &client.Exchange{Req: req, Vals: v}); res.Class != client.OK {
+			t.Fatalf("%s: %+v", u, res)
+		}
+		mu.Lock()
+		sent := got[len(got)-1]
+		mu.Unlock()
+		if uri := string(req.AppendURI([]byte("x"), v)); uri != "x"+sent || !strings.HasPrefix(sent, "/") || strings.Contains(sent, "{{") {
+			t.Errorf("%s: AppendURI %q, the server received %q", u, uri, sent)
 		}
 	}
 }

@@ -125,8 +125,8 @@ var endpoints = []Endpoint{
 	},
 }
 
-// shopEndpoints describe the journey API (see shop.go): a journey of
-// three steps, not a single endpoint to load.
+// shopEndpoints describe the journey API (see shop.go): the steps of a
+// journey, not single endpoints to load.
 var shopEndpoints = []Endpoint{
 	{
 		Path:   "POST /shop/login",
@@ -145,6 +145,24 @@ var shopEndpoints = []Endpoint{
 		Class:  "concurrency-limit",
 		Knobs:  `JSON {"user": U, "item": ID} with U's token and cookie (else 401/403, counted in lab_shop_rejected_total); pool= order pool size (default 8), ms= hold (default 5)`,
 		Theory: "orders go through a pool: at most pool x 1000/ms orders/s, e.g. pool=8&ms=5 -> 1600 orders/s; this step degrades first while login and items stay flat",
+	},
+	{
+		Path:   "POST /shop/cart",
+		Class:  "none",
+		Knobs:  `JSON {"item": ID} with a token (else 401); answers {"cart": [ID]} and a shop_cart cookie with Path=/shop/cart`,
+		Theory: "a cookie scoped to the cart's paths: a client that keeps cookies as browsers do sends it to /shop/cart/items, never to /shop/orders (lab_shop_cookies_total counts what each endpoint received)",
+	},
+	{
+		Path:   "GET /shop/cart/items",
+		Class:  "none",
+		Knobs:  "the shop_cart cookie; answers {\"items\": [ID]}, or [] without it",
+		Theory: "reads the cart cookie back, at once",
+	},
+	{
+		Path:   "POST /shop/logout",
+		Class:  "none",
+		Knobs:  "none; answers {\"ok\": true}",
+		Theory: "clears shop_session as Express's res.clearCookie() does (empty, Expires in 1970, no Max-Age): later orders without a new login are refused as no_session",
 	},
 }
 

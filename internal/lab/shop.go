@@ -24,6 +24,13 @@ import (
 //	GET  /shop/items   Authorization: Bearer T → 200 {"items": [...]}
 //	POST /shop/orders  Authorization: Bearer T, shop_session cookie, {"user": U, "item": ID}
 //	                   → 201 {"order": N}; ?pool=N (default 8) &ms=M (default 5): the order pool
+//	POST /shop/cart    Authorization: Bearer T, {"item": ID} → 200 {"cart": [ID]}, a shop_cart
+//	                   cookie scoped to Path=/shop/cart
+//	GET  /shop/cart/items → 200 {"items": [ID]}: the item of the shop_cart cookie, if any
+//	POST /shop/logout  → 200, clearing shop_session as Express's res.clearCookie does
+//
+// Each endpoint counts the shop's cookies it received, so that a client's
+// cookie jar can be checked from the server's side.
 const (
 	defaultOrderPool = 8
 	defaultOrderMS   = 5
@@ -40,7 +47,11 @@ type shop struct {
 	orders   atomic.Uint64
 	rejected *prometheus.CounterVec // lab_shop_rejected_total{reason}
 	counted  *prometheus.CounterVec // lab_shop_total{event}
+	cookies  *prometheus.CounterVec // lab_shop_cookies_total{endpoint,cookie}
 }
+
+// shopCookies are the cookies the shop sets, and counts when it gets them.
+var shopCookies = []string{"shop_session", "shop_cart"}
 
 func newShop(reg prometheus.Registerer) (*shop, error) {
 	sh := &shop{
@@ -51,11 +62,15 @@ func newShop(reg prometheus.Registerer) (*shop, error) {
 		}, []string{"reason"}),
 		counted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lab_shop_total",
-			Help: "Shop events that succeeded: login, items, order.",
+			Help: "Shop events that succeeded: login, items, order, cart, cart_items, logout.",
 		}, []string{"event"}),
+		cookies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lab_shop_cookies_total",
+			Help: "Shop requests that carried a shop cookie (shop_session, shop_cart), by endpoint and cookie.",
+		}, []string{"endpoint", "cookie"}),
 	}
 	_, _ = rand.Read(sh.key)
-	for _, c := range []prometheus.Collector{sh.rejected, sh.counted} {
+	for _, c := range []prometheus.Collector{sh.rejected, sh.counted, sh.cookies} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -63,10 +78,19 @@ func newShop(reg prometheus.Registerer) (*shop, error) {
 	for _, r := range []string{"bad_password", "no_token", "wrong_user", "no_session", "bad_body"} {
 		sh.rejected.WithLabelValues(r)
 	}
-	for _, e := range []string{"login", "items", "order"} {
+	for _, e := range []string{"login", "items", "order", "cart", "cart_items", "logout"} {
 		sh.counted.WithLabelValues(e)
 	}
 	return sh, nil
+}
+
+// sawCookies counts the shop cookies a request to endpoint carried.
+func (sh *shop) sawCookies(r *http.Request, endpoint string) {
+	for _, name := range shopCookies {
+		if _, err := r.Cookie(name); err == nil {
+			sh.cookies.WithLabelValues(endpoint, name).Inc()
+		}
+	}
 }
 
 // shopRoutes are the shop's endpoints.
@@ -75,6 +99,9 @@ func (s *Server) shopRoutes() []route {
 		{"shop_login", "POST /shop/login", s.handleShopLogin},
 		{"shop_items", "GET /shop/items", s.handleShopItems},
 		{"shop_orders", "POST /shop/orders", s.handleShopOrders},
+		{"shop_cart", "POST /shop/cart", s.handleShopCart},
+		{"shop_cart_items", "GET /shop/cart/items", s.handleShopCartItems},
+		{"shop_logout", "POST /shop/logout", s.handleShopLogout},
 	}
 }
 
@@ -130,6 +157,7 @@ func (sh *shop) refuse(w http.ResponseWriter, code int, reason string) {
 // session cookie.
 func (s *Server) handleShopLogin(w http.ResponseWriter, r *http.Request) {
 	sh := s.shop
+	sh.sawCookies(r, "shop_login")
 	var in struct{ User, Password string }
 	if !readJSON(r, &in) || in.User == "" {
 		sh.refuse(w, http.StatusBadRequest, "bad_body")
@@ -149,6 +177,7 @@ func (s *Server) handleShopLogin(w http.ResponseWriter, r *http.Request) {
 // handleShopItems lists the catalogue to a logged-in user.
 func (s *Server) handleShopItems(w http.ResponseWriter, r *http.Request) {
 	sh := s.shop
+	sh.sawCookies(r, "shop_items")
 	if _, ok := sh.bearer(r); !ok {
 		sh.refuse(w, http.StatusUnauthorized, "no_token")
 		return
@@ -161,6 +190,7 @@ func (s *Server) handleShopItems(w http.ResponseWriter, r *http.Request) {
 // order pool.
 func (s *Server) handleShopOrders(w http.ResponseWriter, r *http.Request) {
 	sh := s.shop
+	sh.sawCookies(r, "shop_orders")
 	k := parseKnobs(r, "pool", "ms")
 	n := k.int("pool", defaultOrderPool, 1, maxPoolN)
 	ms := k.int("ms", defaultOrderMS, 0, maxMS)
@@ -199,4 +229,49 @@ func (s *Server) handleShopOrders(w http.ResponseWriter, r *http.Request) {
 	id := sh.orders.Add(1)
 	sh.counted.WithLabelValues("order").Inc()
 	writeRaw(w, http.StatusCreated, []byte(`{"order":`+strconv.FormatUint(id, 10)+`}`))
+}
+
+// handleShopCart puts an item in the logged-in user's cart, which lives in
+// a cookie scoped to the cart's own paths (Path=/shop/cart), as many
+// frameworks scope a cookie to the part of a site that reads it.
+func (s *Server) handleShopCart(w http.ResponseWriter, r *http.Request) {
+	sh := s.shop
+	sh.sawCookies(r, "shop_cart")
+	if _, ok := sh.bearer(r); !ok {
+		sh.refuse(w, http.StatusUnauthorized, "no_token")
+		return
+	}
+	var in struct{ Item int }
+	if !readJSON(r, &in) || in.Item < 1 {
+		sh.refuse(w, http.StatusBadRequest, "bad_body")
+		return
+	}
+	item := strconv.Itoa(in.Item)
+	http.SetCookie(w, &http.Cookie{Name: "shop_cart", Value: item, Path: "/shop/cart", HttpOnly: true})
+	sh.counted.WithLabelValues("cart").Inc()
+	writeRaw(w, http.StatusOK, []byte(`{"cart":[`+item+`]}`))
+}
+
+// handleShopCartItems lists the cart of the request's shop_cart cookie.
+func (s *Server) handleShopCartItems(w http.ResponseWriter, r *http.Request) {
+	sh := s.shop
+	sh.sawCookies(r, "shop_cart_items")
+	items := "[]"
+	if c, err := r.Cookie("shop_cart"); err == nil {
+		if n, err := strconv.Atoi(c.Value); err == nil && n > 0 {
+			items = "[" + strconv.Itoa(n) + "]"
+		}
+	}
+	sh.counted.WithLabelValues("cart_items").Inc()
+	writeRaw(w, http.StatusOK, []byte(`{"items":`+items+`}`))
+}
+
+// handleShopLogout ends the session as Express's res.clearCookie() does:
+// the cookie again, empty, with an Expires in 1970 and no Max-Age.
+func (s *Server) handleShopLogout(w http.ResponseWriter, r *http.Request) {
+	sh := s.shop
+	sh.sawCookies(r, "shop_logout")
+	w.Header().Add("Set-Cookie", "shop_session=; Path=/shop; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+	sh.counted.WithLabelValues("logout").Inc()
+	writeRaw(w, http.StatusOK, []byte(`{"ok":true}`))
 }

@@ -88,3 +88,56 @@ func TestShopJourney(t *testing.T) {
 		}
 	}
 }
+
+// The cart cookie is scoped to /shop/cart and logout clears the session
+// as Express does; a browser's jar (net/http/cookiejar) sees them so, and
+// the shop counts the cookies each endpoint received.
+func TestShopCartAndLogoutCookies(t *testing.T) {
+	_, ts := newLab(t, testConfig())
+	ann := shopClient(t, ts)
+	_, body := shopCall(t, ann, "POST", ts.URL+"/shop/login", "", `{"user":"ann","password":"pw-ann"}`)
+	tok := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(body), `{"token":"`), `"}`)
+	steps := []struct {
+		method, path, token, body string
+		want                      int
+		wantBody                  string
+	}{
+		{"GET", "/shop/cart/items", "", "", 200, `{"items":[]}`},
+		{"POST", "/shop/cart", "", `{"item":3}`, 401, ""},
+		{"POST", "/shop/cart", tok, `{"item":3}`, 200, `{"cart":[3]}`},
+		{"GET", "/shop/cart/items", "", "", 200, `{"items":[3]}`},
+		{"POST", "/shop/orders?ms=0", tok, `{"user":"ann","item":3}`, 201, ""},
+		{"POST", "/shop/logout", "", "", 200, `{"ok":true}`},
+		{"POST", "/shop/orders?ms=0", tok, `{"user":"ann","item":3}`, 403, `{"error":"no_session"}`},
+	}
+	for i, st := range steps {
+		code, body := shopCall(t, ann, st.method, ts.URL+st.path, st.token, st.body)
+		if code != st.want || st.wantBody != "" && body != st.wantBody {
+			t.Fatalf("step %d %s %s: %d %s, want %d %s", i, st.method, st.path, code, body, st.want, st.wantBody)
+		}
+	}
+	resp, err := ts.Client().Post(ts.URL+"/shop/logout", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Values("Set-Cookie"); len(got) != 1 || got[0] != "shop_session=; Path=/shop; Expires=Thu, 01 Jan 1970 00:00:00 GMT" {
+		t.Fatalf("logout sets %q, want Express's clearCookie", got)
+	}
+	_, metrics := shopCall(t, ann, "GET", ts.URL+"/metrics", "", "")
+	for _, want := range []string{
+		`lab_shop_cookies_total{cookie="shop_cart",endpoint="shop_cart_items"} 1`,
+		`lab_shop_cookies_total{cookie="shop_session",endpoint="shop_cart_items"} 2`,
+		`lab_shop_cookies_total{cookie="shop_session",endpoint="shop_orders"} 1`,
+		`lab_shop_cookies_total{cookie="shop_session",endpoint="shop_logout"} 1`,
+		`lab_shop_total{event="logout"} 2`,
+		`lab_shop_rejected_total{reason="no_session"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(metrics, `cookie="shop_cart",endpoint="shop_orders"`) {
+		t.Errorf("the cart cookie reached /shop/orders")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/surgeload/surge/internal/client"
@@ -25,6 +26,7 @@ type Plan struct {
 	feeds []*feed
 	jar   bool
 	file  bool
+	now   func() time.Time // the users' clock, for their cookies
 }
 
 // PlanStep is one step ready to run.
@@ -33,6 +35,7 @@ type PlanStep struct {
 	Request *client.Request
 	checks  []planCheck
 	extract []planExtract
+	site    site // where the request goes, for its cookies
 }
 
 type planFlow struct {
@@ -94,11 +97,17 @@ func orderName(o FeederOrder) string {
 type Options struct {
 	// Checks are added to every step (the --check flag).
 	Checks []*Check
+	// Now is the users' clock, which expires their cookies; nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // Compile builds the plan of a validated scenario.
 func Compile(s *Scenario, o Options) (*Plan, error) {
-	p := &Plan{jar: s.Cookies, file: s.File != ""}
+	p := &Plan{jar: s.Cookies, file: s.File != "", now: o.Now}
+	if p.now == nil {
+		p.now = time.Now
+	}
 	names := map[string]int{}
 	slot := func(name string) int {
 		if k, ok := names[name]; ok {
@@ -208,6 +217,13 @@ func compileStep(s *Scenario, st *Step, names tmpl.Names, o Options) (*PlanStep,
 		return nil, err
 	}
 	ps.Request = r
+	// Cookies belong to the host the server believes it serves: a Host
+	// header's, when the step sets a fixed one, else the URL's.
+	host := r.URL.Host
+	if h := r.Header.Get("Host"); h != "" && !strings.Contains(h, "{{") {
+		host = h
+	}
+	ps.site = siteOf(r.URL.Scheme, host)
 	return ps, nil
 }
 

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"time"
 
@@ -22,6 +23,7 @@ type User struct {
 	cur     *PlanStep
 	failed  bool
 	scratch []byte
+	path    []byte // the path of the step under way, for its cookies
 }
 
 // NewUser returns the state of user number user; runID is the first part
@@ -33,6 +35,7 @@ func (p *Plan) NewUser(user int, runID string) *User {
 		u.vals.Slots[f.slot] = f.value
 	}
 	u.x.Vals = &u.vals
+	u.jar.now = p.now
 	return u
 }
 
@@ -76,7 +79,13 @@ func (u *User) Next() (*client.Exchange, int) {
 	u.cur = u.p.Steps[i]
 	u.vals.N++
 	u.x.Req = u.cur.Request
-	u.x.Cookie = u.jar.header(u.x.Cookie[:0])
+	if u.p.jar {
+		u.path = u.cur.Request.AppendURI(u.path[:0], &u.vals)
+		if q := bytes.IndexByte(u.path, '?'); q >= 0 {
+			u.path = u.path[:q]
+		}
+		u.x.Cookie = u.jar.header(u.x.Cookie[:0], u.cur.site, u.path)
+	}
 	return &u.x, i
 }
 
@@ -85,7 +94,7 @@ func (u *User) Next() (*client.Exchange, int) {
 func (u *User) Done(res client.Result) (client.Result, time.Duration) {
 	st := u.cur
 	if u.p.jar && res.Header != nil {
-		u.jar.update(res.Header)
+		u.jar.update(res.Header, u.cur.site, u.path)
 	}
 	if res.Code > 0 && (res.Class == client.OK || (res.Class == client.HTTP4xx || res.Class == client.HTTP5xx) && st.checksStatus()) {
 		res.Class = client.OK
