@@ -17,7 +17,7 @@ type User struct {
 	vals    tmpl.Values
 	rng     *rand.Rand // nil until a choice needs it: see random
 	x       client.Exchange
-	jar     jar
+	jar     *jar // nil when the plan keeps no cookies
 	flow    *planFlow
 	at      int // next step of the flow
 	cur     *PlanStep
@@ -35,7 +35,9 @@ func (p *Plan) NewUser(user int, runID string) *User {
 		u.vals.Slots[f.slot] = f.value
 	}
 	u.x.Vals = &u.vals
-	u.jar.now = p.now
+	if p.jar {
+		u.jar = &jar{now: p.now}
+	}
 	return u
 }
 
