@@ -46,6 +46,9 @@ func Bind(c *Client, r *Request, worker int) *Bound {
 	return b
 }
 
+// SetCookie sets the Cookie value (a jar's) the next exchanges carry.
+func (b *Bound) SetCookie(v string) { b.x.Cookie = []byte(v) }
+
 // Do sends the next exchange and waits for it.
 func (b *Bound) Do(ctx context.Context) Result {
 	b.v.N++

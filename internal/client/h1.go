@@ -16,6 +16,10 @@ type h1Form struct {
 	r    *Request
 	wire []byte        // the serialized request, when not templated
 	head tmpl.Template // the head without Cookie, Content-Length and the blank line
+	// cookie is the value of the request's own Cookie headers, joined
+	// ("a=1; b=2"); empty without one. The jar's cookies join it on one
+	// line: RFC 6265 allows a request a single Cookie header.
+	cookie tmpl.Template
 	to   *target       // where to connect (event loops only)
 }
 
@@ -24,9 +28,9 @@ func (c *Client) h1FormOf(r *Request) *h1Form {
 	if f, ok := c.forms.Load(r); ok {
 		return f.(*h1Form)
 	}
-	f := &h1Form{r: r, head: c.headTemplate(r)}
+	f := &h1Form{r: r, head: c.headTemplate(r), cookie: cookieTemplate(r)}
 	if !r.templated {
-		f.wire = c.serialize(r)
+		f.wire, _, _ = f.render(&Exchange{Req: r, Vals: &tmpl.Values{}}, nil, nil)
 	}
 	f.to = c.targetOf(r)
 	actual, _ := c.forms.LoadOrStore(r, f)
@@ -40,8 +44,14 @@ func (f *h1Form) render(x *Exchange, buf, bodyBuf []byte) (wire, buf2, body2 []b
 		return f.wire, buf, bodyBuf
 	}
 	buf = f.head.Render(buf[:0], x.Vals)
-	if len(x.Cookie) > 0 {
+	if own := !f.cookie.Empty(); own || len(x.Cookie) > 0 {
 		buf = append(buf, "Cookie: "...)
+		if own {
+			buf = f.cookie.Render(buf, x.Vals)
+			if len(x.Cookie) > 0 {
+				buf = append(buf, "; "...)
+			}
+		}
 		buf = append(buf, x.Cookie...)
 		buf = append(buf, "\r\n"...)
 	}
@@ -79,7 +89,7 @@ func (c *Client) headTemplate(r *Request) tmpl.Template {
 		b.WriteString("User-Agent: " + userAgent + "\r\n")
 	}
 	for _, h := range r.headers {
-		if k := http.CanonicalHeaderKey(h.name); k == "Host" || k == "Content-Length" || k == "Connection" && c.cfg.NoKeepAlive {
+		if k := http.CanonicalHeaderKey(h.name); k == "Host" || k == "Content-Length" || k == "Cookie" || k == "Connection" && c.cfg.NoKeepAlive {
 			continue
 		}
 		b.WriteString(h.name + ": ")
@@ -105,17 +115,20 @@ func hostHeader(r *Request) string {
 	return r.URL.Host
 }
 
-// serialize renders a request that uses no variable as HTTP/1.1 bytes.
-func (c *Client) serialize(r *Request) []byte {
-	var b []byte
-	b = c.headTemplate(r).Render(b, &tmpl.Values{})
-	if len(r.Body) > 0 || hasBodyMethod(r.Method) {
-		b = append(b, "Content-Length: "...)
-		b = strconv.AppendInt(b, int64(len(r.Body)), 10)
-		b = append(b, "\r\n"...)
+// cookieTemplate joins the values of r's own Cookie headers into one
+// ("a=1; b=2").
+func cookieTemplate(r *Request) tmpl.Template {
+	var parts []tmpl.Template
+	for _, h := range r.headers {
+		if http.CanonicalHeaderKey(h.name) != "Cookie" {
+			continue
+		}
+		if len(parts) > 0 {
+			parts = append(parts, tmpl.Literal("; "))
+		}
+		parts = append(parts, h.value)
 	}
-	b = append(b, "\r\n"...)
-	return append(b, r.Body...)
+	return tmpl.Join(parts...)
 }
 
 // protoIf returns 1 when a status line was read.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/surgeload/surge/internal/tmpl"
@@ -55,11 +56,15 @@ func (c *Client) prepare(r *Request, rawURL string, h http.Header, body []byte) 
 	return req
 }
 
-// headerValues renders the request's headers.
+// headerValues renders the request's headers, its Cookie headers joined
+// into one (RFC 6265 5.4).
 func headerValues(r *Request, v *tmpl.Values) http.Header {
 	h := make(http.Header, len(r.headers)+1)
 	for _, ht := range r.headers {
 		h.Add(ht.name, ht.value.String(v))
+	}
+	if own := h.Values("Cookie"); len(own) > 1 {
+		h.Set("Cookie", strings.Join(own, "; "))
 	}
 	return h
 }
@@ -76,7 +81,12 @@ func (w *stdWorker) request(x *Exchange) *http.Request {
 	u := r.URL.Scheme + "://" + r.URL.Host + r.uri.String(x.Vals)
 	h := headerValues(r, x.Vals)
 	if len(x.Cookie) > 0 {
-		h.Set("Cookie", string(x.Cookie))
+		// One Cookie line (RFC 6265): the request's own, then the jar's.
+		if own := h.Get("Cookie"); own != "" {
+			h.Set("Cookie", own+"; "+string(x.Cookie))
+		} else {
+			h.Set("Cookie", string(x.Cookie))
+		}
 	}
 	return w.c.prepare(r, u, h, r.body.Render(nil, x.Vals))
 }

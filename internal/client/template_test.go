@@ -119,3 +119,39 @@ func TestAppendURIIsWhatIsSent(t *testing.T) {
 		}
 	}
 }
+
+// A request's own Cookie headers and the jar's cookies go out on one
+// Cookie line, the request's first (RFC 6265 5.4: one Cookie header), on
+// the event loops and on net/http's path alike; and a request with its
+// own Cookie and no jar cookie sends it as written.
+func TestOneCookieLine(t *testing.T) {
+	var mu sync.Mutex
+	var seen [][]string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Values("Cookie"))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	c := newClient(t, client.Config{})
+	h := http.Header{"Cookie": {"own=1", "mine={{user}}"}}
+	req := mustRequest(t, "GET", srv.URL+"/", h, "")
+	for _, b := range []*client.Bound{client.Bind(c, req, 3), client.BindStd(c, req, 3)} {
+		if res := b.Do(context.Background()); res.Class != client.OK {
+			t.Fatalf("%+v", res)
+		}
+		b.SetCookie("sid=abc; cart=2")
+		if res := b.Do(context.Background()); res.Class != client.OK {
+			t.Fatalf("%+v", res)
+		}
+	}
+	want := []string{"own=1; mine=3", "own=1; mine=3; sid=abc; cart=2", "own=1; mine=3", "own=1; mine=3; sid=abc; cart=2"}
+	if len(seen) != len(want) {
+		t.Fatalf("server saw %d requests, want %d", len(seen), len(want))
+	}
+	for i, w := range want {
+		if len(seen[i]) != 1 || seen[i][0] != w {
+			t.Errorf("request %d: Cookie lines %q, want one: %q", i+1, seen[i], w)
+		}
+	}
+}
