@@ -20,7 +20,7 @@ type h1Form struct {
 	// ("a=1; b=2"); empty without one. The jar's cookies join it on one
 	// line: RFC 6265 allows a request a single Cookie header.
 	cookie tmpl.Template
-	to   *target       // where to connect (event loops only)
+	to     *target // where to connect (event loops only)
 }
 
 // h1FormOf returns r's form, making it on first use.
