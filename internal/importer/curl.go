@@ -131,7 +131,6 @@ func Curl(file string, src []byte) (*Doc, error) {
 	d.setBase(urls)
 	d.Comments = append([]string{
 		fmt.Sprintf("Imported by surge import curl from %s: %s.", file, plural(len(d.Steps), "command")),
-		fmt.Sprintf("load: %d user for %v is a small default: edit it, or override it with -u and -d.", DefaultUsers, DefaultDuration),
 	}, noteList...)
 	return d, nil
 }
@@ -151,12 +150,16 @@ func (c *curlCmd) parse(words []word, fail func(word, string, ...any), note func
 		good = false
 	}
 	endOpts := false
+	unknown := false // after an unknown option, a word may be its value: no "second URL" then
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		t := w.text
 		if endOpts || !strings.HasPrefix(t, "-") || t == "-" {
 			if c.url != "" {
-				bad(w, "a second URL %q: import one URL per curl command", clip(t))
+				if !unknown {
+					bad(w, "a second URL %q: import one URL per curl command", clip(t))
+				}
+				good = false
 				continue
 			}
 			c.url, c.urlAt = t, w
@@ -180,6 +183,7 @@ func (c *curlCmd) parse(words []word, fail func(word, string, ...any), note func
 				long, ok := curlShort[t[j]]
 				if !ok {
 					bad(w, "unknown curl option -%c%s (surge import curl --help lists the ones it reads)", t[j], suffixNote(t))
+					unknown = true
 					uses = nil
 					break
 				}
@@ -195,6 +199,7 @@ func (c *curlCmd) parse(words []word, fail func(word, string, ...any), note func
 			opt, ok := curlLong[u.name]
 			if !ok {
 				bad(w, "unknown curl option %s (surge import curl --help lists the ones it reads)", u.name)
+				unknown = true
 				continue
 			}
 			var val string

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -207,7 +208,7 @@ func HAR(file string, src []byte, o HAROptions) (*Doc, error) {
 		left = append(left, plural(static, "static asset"))
 	}
 	if other > 0 {
-		left = append(left, plural(other, "non-HTTP(S) entry"))
+		left = append(left, fmt.Sprintf("%d not HTTP(S)", other))
 	}
 	if hostOut > 0 {
 		left = append(left, fmt.Sprintf("%d for other hosts", hostOut))
@@ -221,7 +222,6 @@ func HAR(file string, src []byte, o HAROptions) (*Doc, error) {
 	if !o.NoThink {
 		d.Comments = append(d.Comments, fmt.Sprintf("think: the recorded pause between the end of a response and the next request, rounded to 100ms, at most %v.", MaxThink))
 	}
-	d.Comments = append(d.Comments, fmt.Sprintf("load: %d user for %v is a small default: edit it, or override it with -u and -d.", DefaultUsers, DefaultDuration))
 	return d, nil
 }
 
@@ -259,6 +259,54 @@ func validToken(m string) bool {
 	return true
 }
 
+// literalStart moves the offset just past a JSON literal (where the
+// decoder reports a type error in a string, number or boolean) to just
+// past its first byte, so that the error points at its start.
+func literalStart(src []byte, off int64) int64 {
+	if off <= 0 || off > int64(len(src)) {
+		return off
+	}
+	i := off - 1
+	if src[i] == '"' {
+		for j := i - 1; j >= 0; j-- {
+			if src[j] != '"' {
+				continue
+			}
+			bs := 0
+			for k := j - 1; k >= 0 && src[k] == '\\'; k-- {
+				bs++
+			}
+			if bs%2 == 0 {
+				return j + 1
+			}
+		}
+		return off
+	}
+	if bytes.IndexByte([]byte("{["), src[i]) >= 0 {
+		return off
+	}
+	for i > 0 && bytes.IndexByte([]byte(" \t\r\n:,["), src[i-1]) < 0 {
+		i--
+	}
+	return i + 1
+}
+
+// jsonKind names the JSON kind a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		return "object"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	default:
+		return "number"
+	}
+}
+
 // jsonError places a JSON decoding error at FILE:LINE:COL.
 func jsonError(file string, src []byte, err error) error {
 	var off int64 = -1
@@ -270,8 +318,8 @@ func jsonError(file string, src []byte, err error) error {
 		off = se.Offset
 		msg = "not valid JSON: " + se.Error()
 	case errors.As(err, &te):
-		off = te.Offset
-		msg = fmt.Sprintf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)
+		off = literalStart(src, te.Offset)
+		msg = fmt.Sprintf("%s: want a JSON %s, got a JSON %s", te.Field, jsonKind(te.Type), te.Value)
 	}
 	if off < 0 {
 		return &Error{File: file, Msg: msg}

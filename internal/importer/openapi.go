@@ -223,9 +223,8 @@ func OpenAPI(file string, src []byte, o OpenAPIOptions) (*Doc, error) {
 		doc.Comments = append(doc.Comments, fmt.Sprintf("%s other than GET and HEAD left out: add --all-methods to import them.", plural(unsafe, "operation")))
 	}
 	if len(doc.Vars) > 0 {
-		doc.Comments = append(doc.Comments, fmt.Sprintf("vars: parameters the document gives no example for, set to %s: edit them.", Placeholder))
+		doc.Comments = append(doc.Comments, "vars: parameters the document gives no example for, with placeholders to edit.")
 	}
-	doc.Comments = append(doc.Comments, fmt.Sprintf("load: %d user for %v is a small default: edit it, or override it with -u and -d.", DefaultUsers, DefaultDuration))
 	return doc, nil
 }
 
@@ -330,8 +329,10 @@ func (b *opBuilder) operation(prefix, p, method, id string, item yaml.MapSlice, 
 			st.Headers = append(st.Headers, KV{Key: name, Value: v})
 		}
 	}
-	if m := serverVarRE.FindString(path); m != "" {
-		return fmt.Errorf("path parameter %s is not declared", m)
+	for _, m := range serverVarRE.FindAllStringSubmatch(p, -1) {
+		if _, ok := seen[param{m[1], "path"}]; !ok {
+			return fmt.Errorf("path parameter {%s} is not declared", m[1])
+		}
 	}
 	st.URL = path
 	if len(query) > 0 {

@@ -26,7 +26,8 @@ type Doc struct {
 	Comments []string
 	// Base is the origin relative step URLs resolve against ("" for none).
 	Base string
-	// Vars are variables the steps use, in order, with placeholder values.
+	// Vars are variables the steps use, in order, with placeholder values
+	// the user must edit (each gets a comment saying so).
 	Vars []KV
 	// Flow names the one flow.
 	Flow string
@@ -103,7 +104,13 @@ func (d *Doc) YAML() ([]byte, error) {
 		{Key: "name", Value: str(d.Flow)},
 		{Key: "steps", Value: steps},
 	}}})
-	body, err := yaml.MarshalWithOptions(top, yaml.IndentSequence(true))
+	comments := yaml.CommentMap{
+		"$.load": {yaml.HeadComment(fmt.Sprintf(" %d user for %v: a small default to edit (or override with -u and -d)", DefaultUsers, DefaultDuration))},
+	}
+	for _, v := range d.Vars {
+		comments["$.vars."+v.Key] = []*yaml.Comment{yaml.LineComment(" a placeholder: edit it")}
+	}
+	body, err := yaml.MarshalWithOptions(top, yaml.IndentSequence(true), yaml.WithComment(comments))
 	if err != nil {
 		return nil, fmt.Errorf("writing the scenario: %w", err)
 	}
@@ -205,12 +212,12 @@ func commentSafe(s string) string {
 
 // ErrTemplate is wrapped by the errors about input text that holds {{,
 // which a scenario would read as a variable (the format has no escape).
-var ErrTemplate = errors.New("surge scenarios read {{ as the start of a variable and have no escape for it")
+var ErrTemplate = errors.New("a scenario reads {{ as the start of a variable, and the format has no escape for it: edit the input")
 
 // literal refuses text that a scenario would read as a template.
 func literal(what, s string) error {
 	if strings.Contains(s, "{{") {
-		return fmt.Errorf("%s %q holds {{: %w", what, clip(s), ErrTemplate)
+		return fmt.Errorf("%s %q: %w", what, clip(s), ErrTemplate)
 	}
 	return nil
 }

@@ -141,7 +141,7 @@ func splitShell(src string) ([][]word, error) {
 					b.WriteByte(src[i+1])
 					adv(2)
 				case d == '$' && i+1 < len(src) && isVarStart(src[i+1]):
-					return nil, errAt(line, col, "%s: importing expands no shell variables or commands: write the value itself", clip(src[i:min(len(src), i+12)]))
+					return nil, errAt(line, col, "%s: importing expands no shell variables or commands: write the value itself", shellVar(src[i:]))
 				case d == '`':
 					return nil, errAt(line, col, "` (command substitution): importing runs no commands: write the value itself")
 				default:
@@ -153,7 +153,7 @@ func splitShell(src string) ([][]word, error) {
 				return nil, errAt(l, cl, `unterminated " quote`)
 			}
 		case c == '$' && i+1 < len(src) && isVarStart(src[i+1]):
-			return nil, errAt(line, col, "%s: importing expands no shell variables or commands: write the value itself", clip(src[i:min(len(src), i+12)]))
+			return nil, errAt(line, col, "%s: importing expands no shell variables or commands: write the value itself", shellVar(src[i:]))
 		case c == '`':
 			return nil, errAt(line, col, "` (command substitution): importing runs no commands: write the value itself")
 		case c == '|' || c == '<' || c == '>' || c == '&' || c == '(' || c == ')':
@@ -167,6 +167,26 @@ func splitShell(src string) ([][]word, error) {
 	}
 	endCmd()
 	return cmds, nil
+}
+
+// shellVar is the $variable (or ${...}, $(...)) at the start of s.
+func shellVar(s string) string {
+	switch {
+	case strings.HasPrefix(s, "${"):
+		if j := strings.IndexByte(s, '}'); j > 0 {
+			return clip(s[:j+1])
+		}
+	case strings.HasPrefix(s, "$("):
+		return "$(...)"
+	}
+	j := 1
+	for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
+		j++
+	}
+	if j == 1 {
+		j = 2 // $@, $1...
+	}
+	return s[:j]
 }
 
 func isVarStart(c byte) bool {
