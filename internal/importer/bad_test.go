@@ -52,6 +52,8 @@ var badCases = []struct {
 		[]string{"in.sh:1:6: -b cookies.txt reads a cookie file: importing reads no files; write the cookies as -b 'name=value; name2=value2'"}},
 	{"curl ftp", "in.sh", "curl ftp://127.0.0.1/file", importer.Curl,
 		[]string{`in.sh:1:6: "ftp://127.0.0.1/file": scheme ftp is not supported (want http or https)`}},
+	{"curl bad method", "in.sh", "curl -X '000' http://127.0.0.1:8080/", importer.Curl,
+		[]string{`in.sh:1:1: -X "000": a step cannot send this method (want GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, or another token in capitals)`}},
 	{"curl empty", "in.sh", "# nothing here\n\n", importer.Curl,
 		[]string{"in.sh: no curl command in the input"}},
 	{"curl template in a header", "in.sh", "curl -H 'X-Tpl: {{name}}' http://127.0.0.1:8080/", importer.Curl,
@@ -97,7 +99,7 @@ var badCases = []struct {
 	{"openapi undeclared path parameter", "in.yaml", "openapi: 3.0.0\nservers: [{url: 'http://127.0.0.1:8080'}]\npaths:\n  /a/{x}:\n    get: {}\n", openapi(importer.OpenAPIOptions{}),
 		[]string{"in.yaml: GET /a/{x}: path parameter {x} is not declared"}},
 	{"openapi template in an example", "in.yaml", "openapi: 3.0.0\nservers: [{url: 'http://127.0.0.1:8080'}]\npaths:\n  /a:\n    get:\n      parameters: [{name: X-A, in: header, required: true, example: '{{a}}'}]\n", openapi(importer.OpenAPIOptions{}),
-		[]string{`in.yaml: GET /a: parameter X-A "{{a}}": ` + noEscape}},
+		[]string{`in.yaml: GET /a: header X-A "{{a}}": ` + noEscape}},
 }
 
 func TestBadInputs(t *testing.T) {

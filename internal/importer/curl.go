@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -263,7 +264,7 @@ func (c *curlCmd) apply(key, name, val string, w word, bad func(word, string, ..
 			bad(w, "%s %q is not a header (want Name: value)", name, clip(val))
 			return false
 		}
-		if k := c.headers[len(c.headers)-1].Key; k == "" || strings.ContainsAny(k, " \t") {
+		if k := c.headers[len(c.headers)-1].Key; !headerName(k) {
 			bad(w, "%s %q: %q is not a header name", name, clip(val), k)
 			return false
 		}
@@ -334,6 +335,8 @@ func (c *curlCmd) apply(key, name, val string, w word, bad func(word, string, ..
 	return true
 }
 
+var knownMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
+
 // hopHeaders are headers the HTTP client sets itself.
 var hopHeaders = map[string]bool{
 	"host": true, "content-length": true, "connection": true, "keep-alive": true, "proxy-connection": true,
@@ -373,7 +376,15 @@ func (c *curlCmd) step(fail func(word, string, ...any)) (*Step, *url.URL, bool) 
 		c.data = nil
 	}
 	if c.method != "" {
-		st.Method = c.method
+		m := c.method
+		if up := strings.ToUpper(m); slices.Contains(knownMethods, up) {
+			m = up // curl -X post: what was meant
+		}
+		if !validToken(m) || m == "CONNECT" {
+			fail(c.at, "-X %q: a step cannot send this method (want GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, or another token in capitals)", clip(c.method))
+			return nil, nil, false
+		}
+		st.Method = m
 	}
 	if c.json {
 		c.defaultHeader("Content-Type", "application/json")
@@ -385,7 +396,7 @@ func (c *curlCmd) step(fail func(word, string, ...any)) (*Step, *url.URL, bool) 
 		if hopHeaders[lk] || lk == "accept-encoding" && c.compressed {
 			continue
 		}
-		if err := literal("header "+h.Key, h.Value.(string)); err != nil {
+		if err := headerText(h.Key, h.Value.(string)); err != nil {
 			fail(c.at, "%v", err)
 			good = false
 		}
@@ -411,6 +422,20 @@ func (c *curlCmd) defaultHeader(name, value string) {
 	if headerValue(c.headers, name) == "" {
 		c.headers = append(c.headers, KV{Key: name, Value: value})
 	}
+}
+
+// headerName reports whether s is a header name (an HTTP token).
+func headerName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // headerValue is the value of the header name ("" when absent).
@@ -461,12 +486,14 @@ func setBody(st *Step, ct, body string, sniff bool) error {
 			if err := literalJSON("the JSON body", v); err != nil {
 				return err
 			}
-			st.JSON, st.HasJSON = v, true
-			return nil
+			if plainKeys(v) {
+				st.JSON, st.HasJSON = v, true
+				return nil
+			}
 		}
 	}
 	if mt == "application/x-www-form-urlencoded" {
-		if f, ok := formOf(body); ok {
+		if f, ok := formOf(body); ok && !slices.ContainsFunc(f, func(kv KV) bool { return !plainKey(kv.Key) }) {
 			for _, kv := range f {
 				if err := literal("the form field "+kv.Key, kv.Key+"="+kv.Value.(string)); err != nil {
 					return err

@@ -137,11 +137,14 @@ func HAR(file string, src []byte, o HAROptions) (*Doc, error) {
 			switch {
 			case strings.HasPrefix(hv.Name, ":"), hopHeaders[lk], lk == "accept-encoding":
 				continue
+			case !headerName(hv.Name):
+				fail("%q is not a header name", clip(hv.Name))
+				continue
 			case lk == "cookie":
 				cookies = true
 				continue
 			}
-			if err := literal("header "+hv.Name, hv.Value); err != nil {
+			if err := headerText(hv.Name, hv.Value); err != nil {
 				fail("%v", err)
 				continue
 			}

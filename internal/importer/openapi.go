@@ -376,7 +376,7 @@ func (b *opBuilder) value(pr any, name string) (string, error) {
 		s, ok := scalar(v)
 		if ok {
 			if in == "header" {
-				return s, literal("parameter "+name, s)
+				return s, headerText(name, s)
 			}
 			if in == "path" {
 				return literalURL(url.PathEscape(s)), nil
@@ -474,7 +474,17 @@ func (b *opBuilder) body(st *Step, op any) error {
 		if err := literalJSON("the example body", v); err != nil {
 			return err
 		}
-		st.JSON, st.HasJSON = v, true
+		if plainKeys(v) {
+			st.JSON, st.HasJSON = v, true
+		} else { // keys YAML cannot hold as written: the JSON text itself
+			var b strings.Builder
+			compactJSON(&b, v)
+			body := b.String()
+			st.Body = &body
+			if mt == "application/json" {
+				st.Headers = append(st.Headers, KV{Key: "Content-Type", Value: "application/json"})
+			}
+		}
 		if mt != "application/json" {
 			st.Headers = append(st.Headers, KV{Key: "Content-Type", Value: fmt.Sprint(c.Key)})
 		}

@@ -80,7 +80,12 @@ func (q quoted) MarshalYAML() ([]byte, error) {
 // YAML writes the scenario. Every string is written so that it reads back
 // as exactly itself; a value that would become a template by accident
 // ({{ in the input) is refused earlier, by the importers.
-func (d *Doc) YAML() ([]byte, error) {
+func (d *Doc) YAML() (out []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("writing the scenario: %v", p)
+		}
+	}()
 	var top yaml.MapSlice
 	if d.Base != "" {
 		top = append(top, yaml.MapItem{Key: "base", Value: str(d.Base)})
@@ -114,15 +119,15 @@ func (d *Doc) YAML() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("writing the scenario: %w", err)
 	}
-	var out bytes.Buffer
+	var buf bytes.Buffer
 	for _, c := range d.Comments {
 		for _, line := range strings.Split(c, "\n") {
-			out.WriteString(strings.TrimRight("# "+commentSafe(line), " "))
-			out.WriteByte('\n')
+			buf.WriteString(strings.TrimRight("# "+commentSafe(line), " "))
+			buf.WriteByte('\n')
 		}
 	}
-	out.Write(body)
-	return out.Bytes(), nil
+	buf.Write(body)
+	return buf.Bytes(), nil
 }
 
 func (s *Step) yaml() yaml.MapSlice {
@@ -200,6 +205,84 @@ func str(s string) any {
 	return quoted(s)
 }
 
+// plainKey reports whether the encoder writes s as a map key that reads
+// back as s (it cannot be made to quote a key itself).
+func plainKey(s string) bool {
+	if s == "" || strings.ContainsFunc(s, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == 0x2028 || r == 0x2029 || r == 0xfeff
+	}) {
+		return false
+	}
+	ok := false
+	func() {
+		defer func() { _ = recover() }()
+		b, err := yaml.Marshal(yaml.MapSlice{{Key: s, Value: "v"}})
+		if err != nil {
+			return
+		}
+		var back yaml.MapSlice
+		if yaml.UnmarshalWithOptions(b, &back, yaml.UseOrderedMap()) == nil && len(back) == 1 {
+			k, isStr := back[0].Key.(string)
+			ok = isStr && k == s
+		}
+	}()
+	return ok
+}
+
+// plainKeys reports whether every key of a JSON value is a plainKey.
+func plainKeys(v any) bool {
+	switch x := v.(type) {
+	case Object:
+		for _, kv := range x {
+			if !plainKey(kv.Key) || !plainKeys(kv.Value) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if !plainKeys(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// compactJSON writes a JSON value as compact JSON text.
+func compactJSON(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		fmt.Fprint(b, x)
+	case Number:
+		b.WriteString(string(x))
+	case string:
+		j, _ := json.Marshal(x)
+		b.Write(j)
+	case Object:
+		b.WriteByte('{')
+		for i, kv := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			compactJSON(b, kv.Key)
+			b.WriteByte(':')
+			compactJSON(b, kv.Value)
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			compactJSON(b, e)
+		}
+		b.WriteByte(']')
+	}
+}
+
 // commentSafe keeps a comment on its line.
 func commentSafe(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -220,6 +303,14 @@ func literal(what, s string) error {
 		return fmt.Errorf("%s %q: %w", what, clip(s), ErrTemplate)
 	}
 	return nil
+}
+
+// headerText refuses a header value that a scenario cannot hold.
+func headerText(name, value string) error {
+	if strings.ContainsAny(value, "\r\n") {
+		return fmt.Errorf("header %s: a header value cannot contain a line break", name)
+	}
+	return literal("header "+name, value)
 }
 
 // literalJSON refuses a JSON value with {{ in any key or string.
@@ -305,6 +396,20 @@ func relative(u *url.URL) string {
 	return r
 }
 
+// tidyQuery percent-encodes the bytes of a raw query that a scenario URL
+// may not hold (spaces and control bytes).
+func tidyQuery(q string) string {
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; c <= ' ' || c == 0x7f {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 // setBase picks the most common origin of the steps' absolute URLs (the
 // first one seen on a tie) as the base, and makes its URLs relative.
 func (d *Doc) setBase(urls []*url.URL) {
@@ -319,7 +424,8 @@ func (d *Doc) setBase(urls []*url.URL) {
 	}
 	d.Base = best
 	for i, u := range urls {
-		if origin(u) == best {
+		u.RawQuery = tidyQuery(u.RawQuery)
+		if origin(u) == best && !strings.HasPrefix(relative(u), "//") { // //x would read as a host
 			d.Steps[i].URL = literalURL(relative(u))
 		} else {
 			d.Steps[i].URL = literalURL(u.String())
