@@ -172,9 +172,9 @@ func newImportOpenAPICmd(env Env) *cobra.Command {
 		},
 	}
 	o.flags(cmd)
-	cmd.Flags().StringVar(&a.Base, "base", "", "the target, `URL` (http://HOST:PORT); needed when servers[0].url is relative or absent")
+	cmd.Flags().StringVar(&a.Base, "base", "", "the target `URL` (http://HOST:PORT): needed when servers[0].url is relative or absent; replaces an absolute one's scheme and host")
 	cmd.Flags().StringArrayVar(&a.Tags, "tag", nil, "import only operations with this `TAG`; repeatable")
-	cmd.Flags().StringArrayVar(&a.Operations, "operation", nil, "import only the operation with this operationId `ID`, whatever its method; repeatable")
+	cmd.Flags().StringArrayVar(&a.Operations, "operation", nil, "import only the operation with operationId `ID`, whatever its method; repeatable")
 	cmd.Flags().BoolVar(&a.AllMethods, "all-methods", false, "import POST, PUT, PATCH, DELETE... operations too (by default only GET and HEAD)")
 	return cmd
 }

@@ -171,3 +171,63 @@ func TestImportBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEImportExamples keeps the README's import examples true: the
+// curl example's output is what surge import prints for the commands it
+// shows, and the OpenAPI excerpt is how the petstore import begins.
+func TestREADMEImportExamples(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	block := func(after, fence string) string {
+		i := strings.Index(text, after)
+		if i < 0 {
+			t.Fatalf("README has no %q", after)
+		}
+		rest := text[i:]
+		j := strings.Index(rest, fence+"\n")
+		k := strings.Index(rest[j+len(fence)+1:], "```\n")
+		b := rest[j+len(fence)+1 : j+len(fence)+1+k]
+		if j < 0 || k < 0 || strings.Count(b, "\n") < 3 {
+			t.Fatalf("README's block after %q is not found or nearly empty: %q", after, b)
+		}
+		return b
+	}
+	shown := block("<!-- import-curl-example -->", "```")
+	cmds := block("where login.sh holds:", "```sh")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "login.sh"), []byte(cmds), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	env, stdout, stderr := testEnv()
+	if code := Main(context.Background(), env, []string{"import", "curl", "login.sh"}); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if want := strings.TrimPrefix(shown, "$ surge import curl login.sh\n"); stdout.String() != want {
+		t.Errorf("README shows:\n%s\nsurge import curl prints:\n%s", want, stdout.String())
+	}
+
+	excerpt := block("the first lines of what `surge import openapi petstore-3.0.yaml` writes:", "```")
+	src, err := os.ReadFile(filepath.Join(wd(t), "../../internal/importer/testdata/openapi/petstore-3.0.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("petstore-3.0.yaml", src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, stdout, stderr = testEnv()
+	if code := Main(context.Background(), env, []string{"import", "openapi", "petstore-3.0.yaml"}); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.HasPrefix(stdout.String(), excerpt) {
+		t.Errorf("README shows:\n%s\nsurge import openapi prints:\n%s", excerpt, stdout.String())
+	}
+}
+
+var startDir, _ = os.Getwd()
+
+// wd is the package's directory, whatever the test changed to.
+func wd(*testing.T) string { return startDir }
