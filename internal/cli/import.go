@@ -251,7 +251,8 @@ func runImport(env Env, o importOptions, input string, conv func(string, []byte)
 	return nil
 }
 
-// importError prints each problem of an import on its own line and
+// importError prints each problem of an import on its own line, as
+// every error surge prints (surge: FILE:LINE:COL: message), and
 // returns the usage error (exit 2) that sums them up.
 func importError(w io.Writer, err error) error {
 	var list []error
@@ -261,7 +262,7 @@ func importError(w io.Writer, err error) error {
 		list = []error{err}
 	}
 	for _, e := range list {
-		fmt.Fprintln(w, oneLine(e.Error()))
+		fmt.Fprintf(w, "surge: %s\n", oneLine(e.Error()))
 	}
 	return usageError{err: fmt.Errorf("%s; nothing was written", plural(len(list), "problem")), shown: true}
 }

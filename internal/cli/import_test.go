@@ -149,8 +149,8 @@ func TestImportBadInput(t *testing.T) {
 	}
 	env, stdout, stderr := testEnv()
 	code := Main(context.Background(), env, []string{"import", "curl", in, "-o", out})
-	want := in + ":1:6: -F (multipart/form-data): the scenario format cannot send multipart bodies; use -d or --json\n" +
-		in + ":2:6: unknown curl option --proxy-user (surge import curl --help lists the ones it reads)\n"
+	want := "surge: " + in + ":1:6: -F (multipart/form-data): the scenario format cannot send multipart bodies; use -d or --json\n" +
+		"surge: " + in + ":2:6: unknown curl option --proxy-user (surge import curl --help lists the ones it reads)\n"
 	if code != ExitUsage || stderr.String() != want || stdout.Len() != 0 {
 		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant 2 and:\n%s", code, stdout.String(), stderr.String(), want)
 	}
