@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/surgeload/surge/internal/importer"
+	"github.com/surgeload/surge/internal/scenario"
 )
 
 const noEscape = "a scenario reads {{ as the start of a variable, and the format has no escape for it: edit the input"
@@ -98,6 +99,8 @@ var badCases = []struct {
 		[]string{`in.yaml: GET /a/{x}: $ref "common.yaml#/x" points outside the document: importing reads one file`}},
 	{"openapi undeclared path parameter", "in.yaml", "openapi: 3.0.0\nservers: [{url: 'http://127.0.0.1:8080'}]\npaths:\n  /a/{x}:\n    get: {}\n", openapi(importer.OpenAPIOptions{}),
 		[]string{"in.yaml: GET /a/{x}: path parameter {x} is not declared"}},
+	{"openapi alias bomb", "in.yaml", "openapi: 3.0.0\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n", openapi(importer.OpenAPIOptions{}),
+		[]string{"in.yaml: too large: its YAML aliases expand to more than 1000000 values"}},
 	{"openapi template in an example", "in.yaml", "openapi: 3.0.0\nservers: [{url: 'http://127.0.0.1:8080'}]\npaths:\n  /a:\n    get:\n      parameters: [{name: X-A, in: header, required: true, example: '{{a}}'}]\n", openapi(importer.OpenAPIOptions{}),
 		[]string{`in.yaml: GET /a: header X-A "{{a}}": ` + noEscape}},
 }
@@ -130,5 +133,38 @@ func TestBadInputs(t *testing.T) {
 				t.Errorf("%T is not an *importer.Error", err)
 			}
 		})
+	}
+}
+
+// A schema whose every level refers ten times to the next would build a
+// body of 10^8 values: the body is cut at a bound, and it still loads.
+func TestSchemaFanOutIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("openapi: 3.1.0\nservers: [{url: 'http://127.0.0.1:8080'}]\npaths:\n  /a:\n    post:\n")
+	b.WriteString("      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/L0'}}}}\n")
+	b.WriteString("components:\n  schemas:\n")
+	for l := 0; l < 8; l++ {
+		b.WriteString("    L" + string(rune('0'+l)) + ":\n      type: object\n      properties:\n")
+		for p := 0; p < 10; p++ {
+			next := "{type: integer}"
+			if l < 7 {
+				next = "{$ref: '#/components/schemas/L" + string(rune('0'+l+1)) + "'}"
+			}
+			b.WriteString("        p" + string(rune('0'+p)) + ": " + next + "\n")
+		}
+	}
+	doc, err := importer.OpenAPI("fan.yaml", []byte(b.String()), importer.OpenAPIOptions{AllMethods: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := doc.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(out), "\n"); n > 5000 {
+		t.Fatalf("the body built from the schema has %d lines", n)
+	}
+	if _, err := scenario.Parse("fan.yaml", out); err != nil {
+		t.Fatalf("does not load: %v", err)
 	}
 }

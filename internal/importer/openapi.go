@@ -110,6 +110,9 @@ var yamlPosRE = regexp.MustCompile(`^\[(\d+):(\d+)\] (.*)`)
 // read from the file named file: one step per chosen operation, in
 // document order.
 func OpenAPI(file string, src []byte, o OpenAPIOptions) (*Doc, error) {
+	if n, ok := expandedSize(src, maxExpanded); ok && n > maxExpanded {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("too large: its YAML aliases expand to more than %d values", maxExpanded)}
+	}
 	var root any
 	if err := yaml.UnmarshalWithOptions(src, &root, yaml.UseOrderedMap()); err != nil {
 		msg := strings.SplitN(yaml.FormatError(err, false, false), "\n", 2)[0]
@@ -279,7 +282,11 @@ type opBuilder struct {
 	doc   *Doc
 	vars  map[string]bool
 	names namer
+	work  int // values built for the current body, against schemas that fan out
 }
+
+// maxBuilt bounds the values of one body built from a schema.
+const maxBuilt = 2000
 
 func (b *opBuilder) operation(prefix, p, method, id string, item yaml.MapSlice, op any) error {
 	st := &Step{Method: strings.ToUpper(method)}
@@ -469,6 +476,7 @@ func (b *opBuilder) body(st *Step, op any) error {
 		if ex, ok := b.example(c.Value, nil); ok {
 			v = toJSON(ex, 0)
 		} else {
+			b.work = 0
 			v = b.build(get(c.Value, "schema"), map[string]bool{}, 0)
 		}
 		if err := literalJSON("the example body", v); err != nil {
@@ -503,7 +511,7 @@ const maxBuildDepth = 8
 // enums first, then a value of its type; $refs are followed, a $ref
 // already being built (a cycle) is cut, and nesting is bounded.
 func (b *opBuilder) build(s any, onPath map[string]bool, depth int) any {
-	if depth > maxBuildDepth {
+	if b.work++; depth > maxBuildDepth || b.work > maxBuilt {
 		return nil
 	}
 	s, ref, err := b.d.resolve(s)
