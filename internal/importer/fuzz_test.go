@@ -81,3 +81,50 @@ func texts(cmds [][]word) [][]string {
 	}
 	return out
 }
+
+// FuzzHAR and FuzzOpenAPI feed the other importers anything: they never
+// panic, and what they import loads as a scenario.
+func FuzzHAR(f *testing.F) {
+	files, _ := filepath.Glob("testdata/har/*.har")
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"log":{"entries":[{"startedDateTime":"x","request":{"method":"post","url":"http://127.0.0.1/a b?c d#e","headers":[{"name":"A","value":"é"}],"postData":{"mimeType":"application/x-www-form-urlencoded","params":[{"name":"a b","value":"c"}]}},"response":{"status":200}}]}}`))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		loads(t, src, func() (*Doc, error) { return HAR("fuzz.har", src, HAROptions{KeepStatic: true}) })
+	})
+}
+
+func FuzzOpenAPI(f *testing.F) {
+	files, _ := filepath.Glob("testdata/openapi/*.*")
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil && !strings.Contains(name, "golden") {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		loads(t, src, func() (*Doc, error) {
+			return OpenAPI("fuzz.yaml", src, OpenAPIOptions{AllMethods: true, Base: "http://127.0.0.1:8080"})
+		})
+	})
+}
+
+func loads(t *testing.T, src []byte, conv func() (*Doc, error)) {
+	doc, err := conv()
+	if err != nil {
+		var ie *Error
+		if !errors.As(err, &ie) {
+			t.Fatalf("error %v (%T) is not an *Error", err, err)
+		}
+		return
+	}
+	out, err := doc.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scenario.Parse("fuzz.yaml", out); err != nil {
+		t.Fatalf("the scenario imported from %q does not load: %v\n%s", src, err, out)
+	}
+}
