@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surgeload/surge/internal/importer"
 	"github.com/surgeload/surge/internal/scenario"
 )
 
@@ -231,3 +232,23 @@ var startDir, _ = os.Getwd()
 
 // wd is the package's directory, whatever the test changed to.
 func wd(*testing.T) string { return startDir }
+
+// The HAR help says which static assets are left out: every extension and
+// MIME type the importer drops is named there.
+func TestImportHARHelpNamesStaticAssets(t *testing.T) {
+	env, stdout, _ := testEnv()
+	if code := Main(context.Background(), env, []string{"import", "har", "--help"}); code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	help := strings.Join(strings.Fields(stdout.String()), " ")
+	for _, ext := range importer.StaticExtensions {
+		if !strings.Contains(help, ext+" ") && !strings.Contains(help, ext+")") {
+			t.Errorf("surge import har --help does not name %s", ext)
+		}
+	}
+	for _, mt := range []string{"image/*", "font/*", "text/css", "text/javascript", "application/javascript"} {
+		if !strings.Contains(help, mt) {
+			t.Errorf("surge import har --help does not name %s", mt)
+		}
+	}
+}
