@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is a problem with the input, at its place when one is known. It
@@ -350,8 +351,8 @@ func (c *curlCmd) step(fail func(word, string, ...any)) (*Step, *url.URL, bool) 
 		raw = "http://" + raw // as curl does
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		fail(c.urlAt, "%q is not a URL", clip(c.url))
+	if err != nil || u.Host == "" || !utf8.ValidString(u.Host) {
+		fail(c.urlAt, "%q is not a URL", clip(strings.ToValidUTF8(c.url, "\uFFFD")))
 		return nil, nil, false
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
@@ -528,7 +529,7 @@ func formOf(body string) ([]KV, bool) {
 		}
 		dk, err1 := url.QueryUnescape(k)
 		dv, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil || seen[dk] || dk == "" {
+		if err1 != nil || err2 != nil || seen[dk] || dk == "" || !utf8.ValidString(dk+dv) {
 			return nil, false
 		}
 		seen[dk] = true

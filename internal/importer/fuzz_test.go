@@ -64,8 +64,12 @@ func FuzzSplitShell(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := scenario.Parse("fuzz.yaml", out); err != nil {
+		sc, err := scenario.Parse("fuzz.yaml", out)
+		if err != nil {
 			t.Fatalf("the scenario imported from %q does not load: %v\n%s", src, err, out)
+		}
+		if err := SameRequests(doc, sc); err != nil {
+			t.Fatalf("the scenario imported from %q differs from the import: %v\n%s", src, err, out)
 		}
 	})
 }
@@ -124,7 +128,11 @@ func loads(t *testing.T, src []byte, conv func() (*Doc, error)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := scenario.Parse("fuzz.yaml", out); err != nil {
+	sc, err := scenario.Parse("fuzz.yaml", out)
+	if err != nil {
 		t.Fatalf("the scenario imported from %q does not load: %v\n%s", src, err, out)
+	}
+	if err := SameRequests(doc, sc); err != nil {
+		t.Fatalf("the scenario imported from %q differs from the import: %v\n%s", src, err, out)
 	}
 }

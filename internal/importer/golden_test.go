@@ -75,6 +75,9 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the imported scenario does not load:\n%v\n%s", err, got)
 			}
+			if err := importer.SameRequests(doc, sc); err != nil {
+				t.Errorf("the loaded scenario differs from the import: %v", err)
+			}
 			if _, err := scenario.Compile(sc, scenario.Options{}); err != nil {
 				t.Fatalf("the imported scenario does not compile: %v", err)
 			}

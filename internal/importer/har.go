@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // HAROptions choose what of a HAR recording becomes steps.
@@ -113,7 +114,7 @@ func HAR(file string, src []byte, o HAROptions) (*Doc, error) {
 			errs = append(errs, &Error{File: file, Msg: fmt.Sprintf("entry %d (%s %s): ", i+1, e.Request.Method, clip(e.Request.URL)) + fmt.Sprintf(format, args...)})
 		}
 		u, err := url.Parse(e.Request.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !utf8.ValidString(u.Host) {
 			other++
 			continue
 		}

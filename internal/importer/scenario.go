@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 )
@@ -283,8 +284,9 @@ func compactJSON(b *strings.Builder, v any) {
 	}
 }
 
-// commentSafe keeps a comment on its line.
+// commentSafe keeps a comment on its line, in UTF-8.
 func commentSafe(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 {
 			return ' '
@@ -299,6 +301,9 @@ var ErrTemplate = errors.New("a scenario reads {{ as the start of a variable, an
 
 // literal refuses text that a scenario would read as a template.
 func literal(what, s string) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%s %q is not UTF-8 text, and a scenario file holds only text", what, clip(strings.ToValidUTF8(s, "\uFFFD")))
+	}
 	if strings.Contains(s, "{{") {
 		return fmt.Errorf("%s %q: %w", what, clip(s), ErrTemplate)
 	}
@@ -397,11 +402,12 @@ func relative(u *url.URL) string {
 }
 
 // tidyQuery percent-encodes the bytes of a raw query that a scenario URL
-// may not hold (spaces and control bytes).
+// may not hold (spaces and control bytes, and every byte past ASCII when
+// the query is not UTF-8).
 func tidyQuery(q string) string {
 	var b strings.Builder
 	for i := 0; i < len(q); i++ {
-		if c := q[i]; c <= ' ' || c == 0x7f {
+		if c := q[i]; c <= ' ' || c == 0x7f || c >= 0x80 && !utf8.ValidString(q) {
 			fmt.Fprintf(&b, "%%%02X", c)
 		} else {
 			b.WriteByte(c)
