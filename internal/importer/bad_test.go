@@ -81,6 +81,8 @@ var badCases = []struct {
 		[]string{"in.yaml: Swagger 2.0 is not supported: convert it to OpenAPI 3 first (for example with swagger2openapi, or editor.swagger.io's Convert)"}},
 	{"openapi 4", "in.yaml", "openapi: 4.0.0\n", openapi(importer.OpenAPIOptions{}),
 		[]string{"in.yaml: OpenAPI 4.0.0 is not supported (want 3.0 or 3.1)"}},
+	{"swagger 2 unquoted", "in.yaml", "swagger: 2.0\n", openapi(importer.OpenAPIOptions{}),
+		[]string{"in.yaml: Swagger 2.0 is not supported: convert it to OpenAPI 3 first (for example with swagger2openapi, or editor.swagger.io's Convert)"}},
 	{"not openapi", "in.yaml", "name: x\n", openapi(importer.OpenAPIOptions{}),
 		[]string{"in.yaml: not an OpenAPI document: it has no openapi: version"}},
 	{"openapi bad YAML", "in.yaml", "openapi: 3.0.0\npaths:\n  /a: [\n", openapi(importer.OpenAPIOptions{}),
@@ -166,5 +168,17 @@ func TestSchemaFanOutIsBounded(t *testing.T) {
 	}
 	if _, err := scenario.Parse("fan.yaml", out); err != nil {
 		t.Fatalf("does not load: %v", err)
+	}
+}
+
+// openapi: 3.0 unquoted is a YAML number, and still OpenAPI 3.0.
+func TestOpenAPIVersionAsANumber(t *testing.T) {
+	src := "openapi: 3.0\nservers: [{url: 'http://127.0.0.1:8080'}]\npaths:\n  /a:\n    get: {responses: {200: {description: ok}}}\n"
+	doc, err := importer.OpenAPI("in.yaml", []byte(src), importer.OpenAPIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Steps) != 1 || doc.Steps[0].URL != "/a" || len(doc.Steps[0].Checks) != 1 || doc.Steps[0].Checks[0] != "status==200" {
+		t.Fatalf("steps %+v", doc.Steps[0])
 	}
 }

@@ -3,6 +3,7 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -132,9 +133,15 @@ func OpenAPI(file string, src []byte, o OpenAPIOptions) (*Doc, error) {
 		return &Error{File: file, Msg: fmt.Sprintf(format, args...)}
 	}
 	if v := getStr(rm, "swagger"); v != "" {
+		if f, ok := get(rm, "swagger").(float64); ok { // swagger: 2.0, unquoted
+			v = strconv.FormatFloat(f, 'f', 1, 64)
+		}
 		return nil, fail("Swagger %s is not supported: convert it to OpenAPI 3 first (for example with swagger2openapi, or editor.swagger.io's Convert)", v)
 	}
 	ver := getStr(rm, "openapi")
+	if f, ok := get(rm, "openapi").(float64); ok { // openapi: 3.0, unquoted
+		ver = strconv.FormatFloat(f, 'f', 1, 64)
+	}
 	if !strings.HasPrefix(ver, "3.0") && !strings.HasPrefix(ver, "3.1") {
 		if ver == "" {
 			return nil, fail("not an OpenAPI document: it has no openapi: version")
@@ -639,6 +646,9 @@ func toJSON(v any, depth int) any {
 	case int, int64, uint64:
 		return Number(fmt.Sprint(x))
 	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil // JSON has no such number
+		}
 		return Number(strconv.FormatFloat(x, 'g', -1, 64))
 	default:
 		return fmt.Sprint(x)

@@ -80,7 +80,8 @@ func (q quoted) MarshalYAML() ([]byte, error) {
 
 // YAML writes the scenario. Every string is written so that it reads back
 // as exactly itself; a value that would become a template by accident
-// ({{ in the input) is refused earlier, by the importers.
+// ({{ in the input) is refused earlier, by the importers, and so are map
+// keys the encoder would not write plainly (see plainKey).
 func (d *Doc) YAML() (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -98,7 +99,7 @@ func (d *Doc) YAML() (out []byte, err error) {
 	if len(d.Vars) > 0 {
 		var vs yaml.MapSlice
 		for _, v := range d.Vars {
-			vs = append(vs, yaml.MapItem{Key: str(v.Key), Value: jsonYAML(v.Value)})
+			vs = append(vs, yaml.MapItem{Key: v.Key, Value: jsonYAML(v.Value)})
 		}
 		top = append(top, yaml.MapItem{Key: "vars", Value: vs})
 	}
@@ -140,7 +141,7 @@ func (s *Step) yaml() yaml.MapSlice {
 	if len(s.Headers) > 0 {
 		var hs yaml.MapSlice
 		for _, h := range s.Headers {
-			hs = append(hs, yaml.MapItem{Key: str(h.Key), Value: str(h.Value.(string))})
+			hs = append(hs, yaml.MapItem{Key: h.Key, Value: str(h.Value.(string))})
 		}
 		m = append(m, yaml.MapItem{Key: "headers", Value: hs})
 	}
@@ -150,7 +151,7 @@ func (s *Step) yaml() yaml.MapSlice {
 	case s.Form != nil:
 		var fs yaml.MapSlice
 		for _, f := range s.Form {
-			fs = append(fs, yaml.MapItem{Key: str(f.Key), Value: str(f.Value.(string))})
+			fs = append(fs, yaml.MapItem{Key: f.Key, Value: str(f.Value.(string))})
 		}
 		m = append(m, yaml.MapItem{Key: "form", Value: fs})
 	case s.Body != nil:
@@ -177,7 +178,7 @@ func jsonYAML(v any) any {
 	case Object:
 		m := yaml.MapSlice{}
 		for _, kv := range x {
-			m = append(m, yaml.MapItem{Key: str(kv.Key), Value: jsonYAML(kv.Value)})
+			m = append(m, yaml.MapItem{Key: kv.Key, Value: jsonYAML(kv.Value)})
 		}
 		return m
 	case []any:
