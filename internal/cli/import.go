@@ -251,6 +251,9 @@ func runImport(env Env, o importOptions, input string, conv func(string, []byte)
 	return nil
 }
 
+// maxImportProblems is how many problems of an input are printed.
+const maxImportProblems = 20
+
 // importError prints each problem of an import on its own line, as
 // every error surge prints (surge: FILE:LINE:COL: message), and
 // returns the usage error (exit 2) that sums them up.
@@ -261,7 +264,11 @@ func importError(w io.Writer, err error) error {
 	} else {
 		list = []error{err}
 	}
-	for _, e := range list {
+	for i, e := range list {
+		if i == maxImportProblems {
+			fmt.Fprintf(w, "surge: and %s\n", plural(len(list)-i, "more problem"))
+			break
+		}
 		fmt.Fprintf(w, "surge: %s\n", oneLine(e.Error()))
 	}
 	return usageError{err: fmt.Errorf("%s; nothing was written", plural(len(list), "problem")), shown: true}

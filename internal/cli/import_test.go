@@ -158,6 +158,18 @@ func TestImportBadInput(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a bad input wrote the -o file")
 	}
+	many := filepath.Join(dir, "many.sh")
+	if err := os.WriteFile(many, []byte(strings.Repeat("curl --nope http://127.0.0.1:8080/\n", 25)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, _, stderr = testEnv()
+	if code := Main(context.Background(), env, []string{"import", "curl", many}); code != ExitUsage {
+		t.Errorf("25 problems: exit %d", code)
+	}
+	lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+	if len(lines) != 21 || lines[20] != "surge: and 5 more problems" || !strings.HasPrefix(lines[19], "surge: "+many+":20:6: unknown curl option --nope") {
+		t.Errorf("25 problems: want the first 20 and a count of the rest, got:\n%s", stderr.String())
+	}
 	for _, c := range []struct {
 		args []string
 		want string
