@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -141,6 +142,31 @@ func badInputs(t *testing.T, u string) []badInput {
 	add("takes no arguments", "lab", "extra")
 	add("unknown flag", "lab", "--frobnicate")
 	add(`unknown command "frobnicate"`, "frobnicate")
+
+	// import: a pure conversion; inputs aimed at the counting listener.
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := file("good.sh", "curl "+u)
+	add("-F (multipart/form-data)", "import", "curl", file("form.sh", "curl -F a=b "+u))
+	add("unknown curl option --proxy", "import", "curl", file("proxy.sh", "curl --proxy "+u+" "+u))
+	add("$TOKEN: importing expands no shell variables", "import", "curl", file("var.sh", "curl -H \"Authorization: Bearer $TOKEN\" "+u))
+	add(`unknown kind "wget"`, "import", "wget", good)
+	add("takes one input file", "import", "curl")
+	add("takes one input file", "import", "curl", good, good)
+	add("no such file or directory", "import", "har", filepath.Join(dir, "no-such.har"))
+	add("unknown flag: --frobnicate", "import", "har", "--frobnicate", good)
+	add("--force", "import", "curl", good, "-o", good)
+	add("bad.har:2:3: not valid JSON", "import", "har", file("bad.har", "{\"log\":\n  x}"))
+	add("Swagger 2.0", "import", "openapi", file("swagger.yaml", "swagger: '2.0'\n"))
+	api := file("api.yaml", "openapi: 3.0.0\nservers: [{url: '"+u+"'}]\npaths:\n  /a:\n    post: {}\n")
+	add("--all-methods", "import", "openapi", api)
+	add("--base", "import", "openapi", "--base", "127.0.0.1:1", api)
+	add("--operation nope", "import", "openapi", "--operation", "nope", api)
 	return cs
 }
 

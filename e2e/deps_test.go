@@ -15,7 +15,7 @@ var layers = map[string][]string{
 	"cmd/surge":    {"cli"},
 	"bench/target": {},
 	"e2e":          {},
-	"cli":          {"buildinfo", "capacity", "client", "compare", "expr", "find", "htmlreport", "lab", "load", "probe", "report", "result", "runner", "scenario", "selfcheck", "tmpl"},
+	"cli":          {"buildinfo", "capacity", "client", "compare", "expr", "find", "htmlreport", "importer", "lab", "load", "probe", "report", "result", "runner", "scenario", "selfcheck", "tmpl"},
 	"find":         {"capacity", "client", "diagnose", "expr", "load", "metrics", "probe", "result", "runner", "scenario"},
 	"runner":       {"buildinfo", "client", "expr", "hist", "load", "metrics", "probe", "result", "scenario", "selfcheck"},
 	"load":         {"client", "metrics"},
@@ -29,6 +29,7 @@ var layers = map[string][]string{
 	"htmlreport":   {"compare", "hist", "report", "result"},
 	"selfcheck":    {"hist"},
 	"lab":          {}, // the target under test shares nothing with the tool
+	"importer":     {}, // a pure conversion: it knows nothing of the tool
 	"probe":        {},
 	"result":       {},
 	"hist":         {},

@@ -28,7 +28,9 @@ func testEnv() (Env, *bytes.Buffer, *bytes.Buffer) {
 	}, &stdout, &stderr
 }
 
-var usageBlock = regexp.MustCompile("(?s)<!-- usage:([a-z]+) -->\n```\n(.*?)```\n<!-- end -->")
+// usageBlock is a README block of `surge CMD --help`; CMD may be a
+// subcommand path (<!-- usage:import curl -->).
+var usageBlock = regexp.MustCompile("(?s)<!-- usage:([a-z][a-z ]*) -->\n```\n(.*?)```\n<!-- end -->")
 
 // TestREADMEUsageMatchesHelp keeps the README's flag lists equal to what
 // `surge CMD --help` prints. Run with -update to rewrite them.
@@ -47,7 +49,7 @@ func TestREADMEUsageMatchesHelp(t *testing.T) {
 	for _, m := range blocks {
 		name := string(readme[m[2]:m[3]])
 		env, stdout, _ := testEnv()
-		if code := Main(context.Background(), env, []string{name, "--help"}); code != 0 {
+		if code := Main(context.Background(), env, append(strings.Fields(name), "--help")); code != 0 {
 			t.Fatalf("surge %s --help exited %d", name, code)
 		}
 		help := stdout.String()

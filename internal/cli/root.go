@@ -81,6 +81,7 @@ func newRoot(ctx context.Context, env Env) *cobra.Command {
 		newVersionCmd(env),
 		newValidateCmd(env),
 		newSchemaCmd(env),
+		newImportCmd(env),
 	)
 	return root
 }
