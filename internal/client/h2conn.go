@@ -52,12 +52,13 @@ type h2Slot struct {
 // kick), so that the requests started while the reader handles a batch of
 // frames go out together.
 type h2Conn struct {
-	sl  *h2Slot
-	nc  net.Conn
-	br  *bufio.Reader
-	fr  *http2.Framer
-	enc *hpack.Encoder
-	dec *hpack.Decoder
+	sl   *h2Slot
+	nc   net.Conn // the wire, or TLS over it
+	wire *h2Wire
+	br   *bufio.Reader
+	fr   *http2.Framer
+	enc  *hpack.Encoder
+	dec  *hpack.Decoder
 
 	wb, spare []byte // frames to write; the buffer being written
 	hbuf      h2Buf  // an encoded header block
@@ -186,7 +187,10 @@ func (sl *h2Slot) connect(ctx context.Context) (*h2Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	var nc net.Conn = cl.conns.wrap(raw)
+	c := &h2Conn{sl: sl, streams: make(map[uint32]*h2Sender), nextID: 1,
+		peerMax: math.MaxUint32, peerWin: 65535, peerMaxF: 16384, sendWin: 65535, limit: sl.streams}
+	c.wire = &h2Wire{Conn: cl.conns.wrap(raw), c: c}
+	var nc net.Conn = c.wire
 	if sl.host.tls != nil {
 		tc := tls.Client(nc, sl.host.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -199,8 +203,7 @@ func (sl *h2Slot) connect(ctx context.Context) (*h2Conn, error) {
 		}
 		nc = tc
 	}
-	c := &h2Conn{sl: sl, nc: nc, streams: make(map[uint32]*h2Sender), nextID: 1,
-		peerMax: math.MaxUint32, peerWin: 65535, peerMaxF: 16384, sendWin: 65535, limit: sl.streams}
+	c.nc = nc
 	c.br = bufio.NewReaderSize(nc, h2ReadBuf)
 	c.fr = http2.NewFramer((*h2Out)(c), c.br)
 	c.fr.SetReuseFrames()
@@ -365,15 +368,24 @@ func (c *h2Conn) kick() {
 	c.flushing = false
 }
 
-// frameBuffered reports whether a whole frame is in the read buffer, so
-// that reading it will not wait for the network.
-func (c *h2Conn) frameBuffered() bool {
-	n := c.br.Buffered()
-	if n < 9 {
-		return false
+// h2Wire is a connection's socket. Before it reads (once the reader has
+// handled every frame, and TLS every record, read so far) it writes what
+// is pending: the requests started meanwhile leave together, just before
+// the reader may wait for the network.
+type h2Wire struct {
+	net.Conn
+	c       *h2Conn
+	reading bool // set once the connection is handed to its reader
+}
+
+func (w *h2Wire) Read(p []byte) (int, error) {
+	if c := w.c; w.reading {
+		c.sl.mu.Lock()
+		c.busy = false
+		c.kick()
+		c.sl.mu.Unlock()
 	}
-	h, _ := c.br.Peek(9)
-	return n >= 9+int(h[0])<<16|int(h[1])<<8|int(h[2])
+	return w.Conn.Read(p)
 }
 
 // readLoop reads and handles the connection's frames until it fails or
@@ -382,13 +394,8 @@ func (c *h2Conn) readLoop() {
 	defer c.sl.c.h2.wg.Done()
 	sl := c.sl
 	var err error
+	c.wire.reading = true
 	for {
-		if !c.frameBuffered() {
-			sl.mu.Lock()
-			c.busy = false
-			c.kick()
-			sl.mu.Unlock()
-		}
 		var f http2.Frame
 		f, err = c.fr.ReadFrame()
 		if err != nil {
