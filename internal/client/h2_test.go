@@ -152,7 +152,7 @@ type frameServer struct {
 	wg       sync.WaitGroup
 }
 
-func newFrameServer(t *testing.T, act func(n int64) string) *frameServer {
+func newFrameServer(t testing.TB, act func(n int64) string) *frameServer {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -386,4 +386,43 @@ func TestHTTP2DialFailuresBackOff(t *testing.T) {
 	if st := c.Conns(); st.Dials != 4 || st.DialErrors != 4 {
 		t.Fatalf("conn stats %+v, want 4 dials, 4 failed", st)
 	}
+}
+
+// BenchmarkHTTP2Streams runs 50 users' requests on one h2c connection of
+// 50 streams, the users driven from done as the engine drives them. Run
+// with -benchmem and -memprofile to see the client's allocations per
+// request (the server's are in the same process).
+func BenchmarkHTTP2Streams(b *testing.B) {
+	srv := newFrameServer(b, func(int64) string { return "ok" })
+	c, err := client.New(client.Config{Timeout: 10 * time.Second, Protocol: client.HTTP2, Conns: 50, H2Conns: 1, H2Streams: 50})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	r, _ := client.NewRequest("GET", "http://"+srv.addr+"/", nil, nil)
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for u := range 50 {
+		bd := client.Bind(c, r, u)
+		var done func(client.Result)
+		done = func(res client.Result) {
+			if res.Class != client.OK {
+				b.Errorf("result %+v", res)
+			}
+			if left.Add(-1) >= 0 {
+				bd.Start(context.Background(), done)
+				return
+			}
+			wg.Done()
+		}
+		wg.Add(1)
+		if left.Add(-1) >= 0 {
+			bd.Start(context.Background(), done)
+		} else {
+			wg.Done()
+		}
+	}
+	wg.Wait()
 }
