@@ -144,7 +144,10 @@ func TestHTTP2LargeBodiesCrossTheWindows(t *testing.T) {
 // RST_STREAM, a request never answered. It counts what it sees.
 type frameServer struct {
 	addr     string
-	act      func(n int64) string // what to do with the n-th request: "ok", "rst", "hang", "goaway"
+	// act says what to do with the n-th request: "ok", "rst", "hang",
+	// "goaway", "interim"; act(-n) which answer to send: "ok", "503" (with
+	// Retry-After), "huge" (a header list over 64 KiB).
+	act      func(n int64) string
 	accepted atomic.Int64
 	requests atomic.Int64
 	answered atomic.Int64
@@ -226,11 +229,38 @@ func (s *frameServer) serve(nc net.Conn) {
 			case "goaway":
 				goaway = true
 				fr.WriteGoAway(f.StreamID, http2.ErrCodeNo, nil)
+			case "interim": // 6 × 103 Early Hints, more than a client takes
+				for range 6 {
+					hbuf.Reset()
+					enc.WriteField(hpack.HeaderField{Name: ":status", Value: "103"})
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: f.StreamID, BlockFragment: hbuf.Bytes(), EndHeaders: true})
+				}
 			}
 			s.answered.Add(1) // before the answer: the client may count it at once
 			hbuf.Reset()
-			enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+			switch s.act(-n) {
+			case "503":
+				enc.WriteField(hpack.HeaderField{Name: ":status", Value: "503"})
+				enc.WriteField(hpack.HeaderField{Name: "retry-after", Value: "7"})
+			case "huge": // a header list over 64 KiB, in CONTINUATIONs
+				enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+				for i := range 5 {
+					enc.WriteField(hpack.HeaderField{Name: "x-big", Value: strings.Repeat(string(rune('a'+i)), 15000)})
+				}
+			default:
+				enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+			}
 			enc.WriteField(hpack.HeaderField{Name: "content-length", Value: "2"})
+			if block := hbuf.Bytes(); len(block) > 16384 {
+				fr.WriteHeaders(http2.HeadersFrameParam{StreamID: f.StreamID, BlockFragment: block[:16384]})
+				for block = block[16384:]; len(block) > 0; {
+					k := min(len(block), 16384)
+					fr.WriteContinuation(f.StreamID, k == len(block), block[:k])
+					block = block[k:]
+				}
+				fr.WriteData(f.StreamID, true, []byte("ok"))
+				continue
+			}
 			fr.WriteHeaders(http2.HeadersFrameParam{StreamID: f.StreamID, BlockFragment: hbuf.Bytes(), EndHeaders: true})
 			fr.WriteData(f.StreamID, true, []byte("ok"))
 		}
@@ -315,6 +345,48 @@ func TestHTTP2ServerResetAndTimeout(t *testing.T) {
 		t.Fatalf("result %+v, want canceled", res)
 	}
 	h2WaitFor(t, "the CANCEL of the canceled request", func() bool { return srv2.canceled.Load() == 1 })
+}
+
+func TestHTTP2HostileAndOddAnswers(t *testing.T) {
+	srv := newFrameServer(t, func(n int64) string {
+		switch n {
+		case 1, -2:
+			return "ok"
+		case 2:
+			return "interim"
+		case -3:
+			return "503"
+		case -4:
+			return "huge"
+		}
+		return "ok"
+	})
+	c := newClient(t, client.Config{Timeout: 5 * time.Second, Protocol: client.HTTP2})
+	r, err := client.Build(client.Spec{URL: "http://" + srv.addr + "/", KeepHeaders: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := client.Bind(c, r, 0)
+	for i, want := range []struct {
+		class client.Class
+		code  int
+		retry bool
+		hdr   string
+	}{
+		{client.OK, 200, false, "content-length: 2\r\n"},
+		{client.ProtocolError, 0, false, ""}, // six interim answers
+		{client.HTTP5xx, 503, true, "retry-after: 7\r\ncontent-length: 2\r\n"},
+		{client.ProtocolError, 0, false, ""}, // 75 KB of header lines
+		{client.OK, 200, false, "content-length: 2\r\n"},
+	} {
+		res := b.Do(context.Background())
+		if res.Class != want.class || res.Code != want.code || res.RetryAfter != want.retry || want.hdr != "" && string(res.Header) != want.hdr {
+			t.Fatalf("answer %d: %+v (header %q), want %v %d retry-after %v header %q", i+1, res, res.Header, want.class, want.code, want.retry, want.hdr)
+		}
+	}
+	if srv.accepted.Load() != 1 {
+		t.Fatalf("%d connections: a failed stream should not cost the connection", srv.accepted.Load())
+	}
 }
 
 func TestHTTP2StarterAndNoLeaks(t *testing.T) {

@@ -26,6 +26,18 @@ var (
 // h2ReadBuf is the read buffer of each HTTP/2 connection.
 const h2ReadBuf = 32 << 10
 
+// A response's header list is capped as HTTP/1.1's head is (see
+// h1parse.go): decoded, at h2MaxHeaderList bytes (counted as
+// SETTINGS_MAX_HEADER_LIST_SIZE counts them), or the stream fails as
+// protocol; encoded, a header block beyond h2MaxBlock fails the
+// connection, so a hostile server cannot make surge buffer much. More
+// than h2MaxInterim 1xx responses before the real one fail the stream.
+const (
+	h2MaxHeaderList = 64 << 10
+	h2MaxBlock      = 256 << 10
+	h2MaxInterim    = 5
+)
+
 // h2Slot is one of an origin's N connections: the connection its users'
 // requests go on now (redialed when it fails or the server sends GOAWAY),
 // and the requests waiting for it or for a stream on it. Its mutex guards
@@ -80,6 +92,7 @@ type h2Conn struct {
 	unacked  uint32    // body bytes received since the last connection WINDOW_UPDATE
 	cur      *h2Sender // the stream whose header block is being decoded
 	curEnd   bool      // the block under way ends its stream
+	block    int       // bytes of the block under way
 	finished []h2Done  // streams the reader ended, to call done for
 }
 
@@ -209,12 +222,12 @@ func (sl *h2Slot) connect(ctx context.Context) (*h2Conn, error) {
 	c.fr.SetReuseFrames()
 	c.enc = hpack.NewEncoder(&c.hbuf)
 	c.dec = hpack.NewDecoder(4096, c.onField)
-	c.dec.SetMaxStringLength(1 << 20)
+	c.dec.SetMaxStringLength(h2MaxHeaderList)
 	c.wb = append(c.wb, http2.ClientPreface...)
 	c.fr.WriteSettings(
 		http2.Setting{ID: http2.SettingEnablePush, Val: 0},
 		http2.Setting{ID: http2.SettingInitialWindowSize, Val: h2StreamWindow},
-		http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: 1 << 20},
+		http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: h2MaxHeaderList},
 	)
 	if h2ConnWindow > 65535 {
 		c.fr.WriteWindowUpdate(0, h2ConnWindow-65535)
@@ -481,7 +494,7 @@ func (c *h2Conn) handle(f http2.Frame) error {
 	case *http2.DataFrame:
 		return c.onData(f)
 	case *http2.HeadersFrame:
-		c.cur = c.streams[f.StreamID]
+		c.cur, c.block = c.streams[f.StreamID], 0
 		return c.onBlock(f.HeaderBlockFragment(), f.HeadersEnded(), f.StreamEnded())
 	case *http2.ContinuationFrame:
 		return c.onBlock(f.HeaderBlockFragment(), f.HeadersEnded(), c.curEnd)
@@ -567,6 +580,9 @@ func (c *h2Conn) onSetting(s http2.Setting) error {
 // HPACK's state). Locked.
 func (c *h2Conn) onBlock(frag []byte, ended, streamEnded bool) error {
 	c.curEnd = streamEnded
+	if c.block += len(frag); c.block > h2MaxBlock {
+		return malformedf("a response header block over 256 KiB")
+	}
 	if _, err := c.dec.Write(frag); err != nil {
 		return err
 	}
@@ -581,12 +597,16 @@ func (c *h2Conn) onBlock(frag []byte, ended, streamEnded bool) error {
 	if s == nil {
 		return nil
 	}
+	if s.listSize > h2MaxHeaderList {
+		c.resetStream(s.id, http2.ErrCodeProtocol, ProtocolError)
+		return nil
+	}
 	if s.code >= 100 && s.code < 200 { // an interim response: the real one follows
-		if streamEnded {
+		if s.interim++; streamEnded || s.interim > h2MaxInterim {
 			c.resetStream(s.id, http2.ErrCodeProtocol, ProtocolError)
 			return nil
 		}
-		s.code = 0
+		s.code, s.listSize = 0, 0
 		s.hdr = s.hdr[:0]
 		return nil
 	}
@@ -606,6 +626,9 @@ func (c *h2Conn) onField(f hpack.HeaderField) {
 	s := c.cur
 	if s == nil {
 		return
+	}
+	if s.listSize += len(f.Name) + len(f.Value) + 32; s.listSize > h2MaxHeaderList {
+		return // the stream fails at the end of the block
 	}
 	if s.headed { // trailers: kept, not interpreted
 		if s.x.Req.KeepHeaders && !f.IsPseudo() {

@@ -37,6 +37,8 @@ type h2Sender struct {
 	unacked    uint32 // body bytes received since the stream's last WINDOW_UPDATE
 	code       int
 	headed     bool // the final response's header block was read
+	interim    int  // 1xx responses read
+	listSize   int  // of the header list being read, as HTTP/2 counts it
 	contentLen int64
 	bodyLen    int64
 	retryAfter bool
@@ -99,6 +101,7 @@ func (s *h2Sender) Start(ctx context.Context, x *Exchange, done func(Result)) {
 	s.x, s.ctx, s.done = x, ctx, done
 	s.fieldsOut, s.body, s.sent = fields, body, 0
 	s.unacked, s.code, s.headed, s.contentLen, s.bodyLen, s.retryAfter = 0, 0, false, -1, 0, false
+	s.interim, s.listSize = 0, 0
 	if x.Req.KeepBody {
 		s.keep.buf = s.keep.buf[:0]
 	}
