@@ -143,7 +143,7 @@ func TestHTTP2LargeBodiesCrossTheWindows(t *testing.T) {
 // for what net/http's server will not do on demand: GOAWAY mid-run, a
 // RST_STREAM, a request never answered. It counts what it sees.
 type frameServer struct {
-	addr     string
+	addr string
 	// act says what to do with the n-th request: "ok", "rst", "hang",
 	// "goaway", "interim"; act(-n) which answer to send: "ok", "503" (with
 	// Retry-After), "huge" (a header list over 64 KiB).
