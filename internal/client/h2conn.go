@@ -202,7 +202,7 @@ func (sl *h2Slot) connect(ctx context.Context) (*h2Conn, error) {
 	}
 	c := &h2Conn{sl: sl, streams: make(map[uint32]*h2Sender), nextID: 1,
 		peerMax: math.MaxUint32, peerWin: 65535, peerMaxF: 16384, sendWin: 65535, limit: sl.streams}
-	c.wire = &h2Wire{Conn: cl.conns.wrap(raw), c: c}
+	c.wire = newH2Wire(c, cl.conns.wrap(raw))
 	var nc net.Conn = c.wire
 	if sl.host.tls != nil {
 		tc := tls.Client(nc, sl.host.tls)
@@ -381,24 +381,41 @@ func (c *h2Conn) kick() {
 	c.flushing = false
 }
 
-// h2Wire is a connection's socket. Before it reads (once the reader has
-// handled every frame, and TLS every record, read so far) it writes what
-// is pending: the requests started meanwhile leave together, just before
-// the reader may wait for the network.
+// h2Wire is a connection's socket. Once the reader has handled every
+// frame (and TLS every record) read so far, it reads what the socket
+// holds without waiting; only when that is nothing does it write what is
+// pending, then wait. So the requests started while the reader handles
+// all that arrived leave together, in one write, just before the reader
+// may wait for the network: a write per few responses would cost more
+// than the responses.
 type h2Wire struct {
-	net.Conn
+	*countConn
 	c       *h2Conn
 	reading bool // set once the connection is handed to its reader
+	try     func(p []byte) (n int, err error, ok bool)
+}
+
+func newH2Wire(c *h2Conn, cc *countConn) *h2Wire {
+	w := &h2Wire{countConn: cc, c: c}
+	w.try = tryRead(cc)
+	return w
 }
 
 func (w *h2Wire) Read(p []byte) (int, error) {
-	if c := w.c; w.reading {
-		c.sl.mu.Lock()
-		c.busy = false
-		c.kick()
-		c.sl.mu.Unlock()
+	if !w.reading {
+		return w.countConn.Read(p)
 	}
-	return w.Conn.Read(p)
+	if w.try != nil {
+		if n, err, ok := w.try(p); ok {
+			return n, err
+		}
+	}
+	c := w.c
+	c.sl.mu.Lock()
+	c.busy = false
+	c.kick()
+	c.sl.mu.Unlock()
+	return w.countConn.Read(p)
 }
 
 // readLoop reads and handles the connection's frames until it fails or
