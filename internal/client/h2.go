@@ -170,6 +170,7 @@ func (f *h2Form) render(dst []hpack.HeaderField, v *tmpl.Values, cookie []byte, 
 // varies; headerFields returns the fields to send and the body.
 func (s *h2Sender) headerFields(x *Exchange) ([]hpack.HeaderField, []byte) {
 	f := s.f
+	s.static = !f.r.templated && len(x.Cookie) == 0
 	if !f.r.templated {
 		if len(x.Cookie) == 0 {
 			return f.fields, f.r.Body

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/surgeload/surge/internal/client"
+	"github.com/surgeload/surge/internal/tmpl"
 )
 
 // h2cServer starts net/http's server speaking h2c with prior knowledge.
@@ -497,4 +499,45 @@ func BenchmarkHTTP2Streams(b *testing.B) {
 		}
 	}
 	wg.Wait()
+}
+
+func TestHTTP2HeaderBlocksStayRightAsTheTablesChange(t *testing.T) {
+	// One user alternates a request that never varies (its header block
+	// is encoded once and reused while the encoder's tables hold still)
+	// with one whose path varies (each adds to those tables, so the
+	// reused block must be encoded again). The server must see each
+	// request as it was meant.
+	var mu sync.Mutex
+	var seen []string
+	srv := h2cServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.RequestURI()+" "+r.Header.Get("X-A")+" "+r.Header.Get("User-Agent"))
+		mu.Unlock()
+	}), nil)
+	c := newClient(t, client.Config{Timeout: 5 * time.Second, Protocol: client.HTTP2})
+	static := mustRequest(t, "GET", srv.URL+"/static", http.Header{"X-A": {"same"}}, "")
+	varying := mustRequest(t, "GET", srv.URL+"/v?n={{n}}", http.Header{"X-A": {"n{{n}}"}}, "")
+	s := c.NewSender(0, static, varying)
+	v := tmpl.Values{Run: c.RunID()}
+	var want []string
+	for i := range 30 {
+		v.N++
+		r := static
+		w := "/static same " + "surge/"
+		if i%3 == 2 {
+			r = varying
+			w = fmt.Sprintf("/v?n=%d n%d surge/", v.N, v.N)
+		}
+		want = append(want, w)
+		if res := s.Do(context.Background(), &client.Exchange{Req: r, Vals: &v}); res.Class != client.OK {
+			t.Fatalf("request %d: %+v", i+1, res)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range want {
+		if !strings.HasPrefix(seen[i], want[i]) {
+			t.Fatalf("request %d: server saw %q, want %q…", i+1, seen[i], want[i])
+		}
+	}
 }

@@ -74,6 +74,7 @@ type h2Conn struct {
 
 	wb, spare []byte // frames to write; the buffer being written
 	hbuf      h2Buf  // an encoded header block
+	encGen    uint64 // changes of the encoder's dynamic table: see headerBlock
 	flushing  bool   // a goroutine is writing
 	busy      bool   // the reader has frames to handle and will flush after
 	dead      bool   // no new streams: failed or closed
@@ -279,11 +280,7 @@ func (c *h2Conn) open(s *h2Sender) {
 	c.active++
 	s.conn, s.id, s.state = c, id, h2Open
 	s.sendWin = int64(c.peerWin)
-	c.hbuf.b = c.hbuf.b[:0]
-	for _, f := range s.fieldsOut {
-		c.enc.WriteField(f)
-	}
-	block := c.hbuf.b
+	block := c.headerBlock(s)
 	end := len(s.body) == 0
 	first := block[:min(len(block), int(c.peerMaxF))]
 	c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: first,
@@ -296,6 +293,33 @@ func (c *h2Conn) open(s *h2Sender) {
 	if !end {
 		c.sendBody(s)
 	}
+}
+
+// headerBlock encodes s's header list. A list whose every field the
+// encoder found in its tables encodes to one byte per field and changes
+// nothing in them; as long as no other list changes them either (encGen
+// counts the changes), a request that never varies encodes to the same
+// bytes, which the sender keeps and reuses. Locked.
+func (c *h2Conn) headerBlock(s *h2Sender) []byte {
+	if s.static && s.enc.conn == c && s.enc.gen == c.encGen && s.enc.form == s.f {
+		return s.enc.block
+	}
+	c.hbuf.b = c.hbuf.b[:0]
+	for _, f := range s.fieldsOut {
+		c.enc.WriteField(f)
+	}
+	block := c.hbuf.b
+	for _, b := range block {
+		if b&0x80 == 0 { // not an indexed field: the tables changed
+			c.encGen++
+			return block
+		}
+	}
+	if s.static {
+		s.enc.block = append(s.enc.block[:0], block...)
+		s.enc.conn, s.enc.gen, s.enc.form = c, c.encGen, s.f
+	}
+	return block
 }
 
 // sendBody writes what the flow-control windows allow of s's request
@@ -588,6 +612,7 @@ func (c *h2Conn) onSetting(s http2.Setting) error {
 		c.peerMaxF = s.Val
 	case http2.SettingHeaderTableSize:
 		c.enc.SetMaxDynamicTableSizeLimit(s.Val)
+		c.encGen++
 	}
 	return nil
 }

@@ -26,10 +26,17 @@ type h2Sender struct {
 	bodyBuf []byte              // the body of a varying request
 
 	// The exchange under way, under sl.mu.
-	state      h2State
-	conn       *h2Conn
-	id         uint32
-	fieldsOut  []hpack.HeaderField
+	state     h2State
+	conn      *h2Conn
+	id        uint32
+	fieldsOut []hpack.HeaderField
+	static    bool // fieldsOut is the form's, which never varies
+	enc       struct {
+		block []byte // fieldsOut encoded on conn, when gen was conn's encGen
+		conn  *h2Conn
+		gen   uint64
+		form  *h2Form
+	}
 	body       []byte // the request body to send
 	sent       int    // of body
 	sendWin    int64
@@ -44,8 +51,8 @@ type h2Sender struct {
 	retryAfter bool
 	keep       capped // the response body, when the request keeps it
 	hdr        []byte // the response header lines, when the request keeps them
-	deadline   time.Time
 	timer      *time.Timer
+	stale      int       // firings of timer due to exchanges already over: see stopTimer
 	prev, next *h2Sender // in the slot's wait queue
 
 	watched context.Context
@@ -106,7 +113,6 @@ func (s *h2Sender) Start(ctx context.Context, x *Exchange, done func(Result)) {
 		s.keep.buf = s.keep.buf[:0]
 	}
 	s.hdr = s.hdr[:0]
-	s.deadline = time.Now().Add(timeout)
 	if s.timer == nil {
 		s.timer = time.AfterFunc(timeout, s.expired)
 	} else {
@@ -147,8 +153,13 @@ func (s *h2Sender) abort(class Class) {
 		return
 	}
 	sl.mu.Lock()
-	if class == Timeout && time.Now().Before(s.deadline) || class == Canceled && (s.ctx == nil || s.ctx.Err() == nil) {
-		sl.mu.Unlock() // a timer or context of an exchange already over
+	if class == Timeout && s.stale > 0 {
+		s.stale--
+		sl.mu.Unlock() // the timer of an exchange already over
+		return
+	}
+	if class == Canceled && (s.ctx == nil || s.ctx.Err() == nil) {
+		sl.mu.Unlock() // the context of an exchange already over
 		return
 	}
 	var res Result
@@ -184,9 +195,13 @@ func (s *h2Sender) partial(class Class) Result {
 	return Result{Class: class}
 }
 
+// stopTimer stops the timer of an exchange that ends before its timeout.
+// Called at most once per exchange, and never after the timer ended it,
+// so a timer that will not stop has fired and its call is on its way,
+// blocked on the slot's mutex: abort will know it by stale. Locked.
 func (s *h2Sender) stopTimer() {
-	if s.timer != nil {
-		s.timer.Stop()
+	if s.timer != nil && !s.timer.Stop() {
+		s.stale++
 	}
 }
 
