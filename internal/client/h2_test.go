@@ -541,3 +541,53 @@ func TestHTTP2HeaderBlocksStayRightAsTheTablesChange(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTP2ServerThatStopsReadingCostsItsConnection(t *testing.T) {
+	// The server grants windows far larger than any socket buffer, then
+	// never reads: a large body fills the socket and its write never
+	// ends. The request times out, and the connection is dropped with it
+	// so that the next request dials rather than wait behind that write.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int64
+	var conns sync.WaitGroup
+	stop := make(chan struct{})
+	conns.Go(func() {
+		for {
+			nc, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			conns.Go(func() {
+				defer nc.Close()
+				io.ReadFull(nc, make([]byte, len(http2.ClientPreface)))
+				fr := http2.NewFramer(nc, nc)
+				fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1<<31 - 1})
+				fr.WriteWindowUpdate(0, 1<<31-1-65535)
+				<-stop // and never read again
+			})
+		}
+	})
+	defer func() { close(stop); l.Close(); conns.Wait() }()
+	c := newClient(t, client.Config{Timeout: 500 * time.Millisecond, Protocol: client.HTTP2})
+	post := mustRequest(t, "POST", "http://"+l.Addr().String()+"/", nil, strings.Repeat("x", 40<<20))
+	b := client.Bind(c, post, 0)
+	for i := range 3 {
+		start := time.Now()
+		if res := b.Do(context.Background()); res.Class != client.Timeout {
+			t.Fatalf("request %d: %+v, want a timeout", i+1, res)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("request %d timed out after %v, want 500ms", i+1, d)
+		}
+	}
+	// The first timeout drops the connection if its write had begun by
+	// then (under the race detector, copying the body may take longer);
+	// the second's, on the same connection, does for sure.
+	if accepted.Load() < 2 {
+		t.Fatalf("%d connection for 3 requests, want more: the stuck one must be dropped", accepted.Load())
+	}
+}

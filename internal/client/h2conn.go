@@ -76,6 +76,7 @@ type h2Conn struct {
 	hbuf      h2Buf  // an encoded header block
 	encGen    uint64 // changes of the encoder's dynamic table: see headerBlock
 	flushing  bool   // a goroutine is writing
+	writes    uint64 // writes ended
 	busy      bool   // the reader has frames to handle and will flush after
 	dead      bool   // no new streams: failed or closed
 	goaway    bool   // the server sent GOAWAY: no new streams
@@ -278,7 +279,7 @@ func (c *h2Conn) open(s *h2Sender) {
 	}
 	c.streams[id] = s
 	c.active++
-	s.conn, s.id, s.state = c, id, h2Open
+	s.conn, s.id, s.state, s.writes = c, id, h2Open, c.writes
 	s.sendWin = int64(c.peerWin)
 	block := c.headerBlock(s)
 	end := len(s.body) == 0
@@ -392,6 +393,7 @@ func (c *h2Conn) kick() {
 		c.sl.mu.Unlock()
 		_, err := c.nc.Write(out)
 		c.sl.mu.Lock()
+		c.writes++
 		c.spare = out[:0]
 		if err != nil {
 			// The reader sees the connection fail and fails its streams.

@@ -52,6 +52,7 @@ type h2Sender struct {
 	keep       capped // the response body, when the request keeps it
 	hdr        []byte // the response header lines, when the request keeps them
 	timer      *time.Timer
+	writes     uint64    // the connection's writes ended when the stream opened
 	stale      int       // firings of timer due to exchanges already over: see stopTimer
 	prev, next *h2Sender // in the slot's wait queue
 
@@ -173,6 +174,13 @@ func (s *h2Sender) abort(class Class) {
 		res = Result{Class: class}
 	case h2Open:
 		c := s.conn
+		if class == Timeout && c.flushing && c.writes == s.writes {
+			// No write has ended since the stream opened, and one is under
+			// way: the server no longer reads. The connection is dropped
+			// (its other streams fail, the next request dials).
+			c.dead = true
+			c.nc.Close()
+		}
 		c.fr.WriteRSTStream(s.id, http2.ErrCodeCancel)
 		res = s.partial(class)
 		c.drop(s)
