@@ -55,6 +55,8 @@ func badInputs(t *testing.T, u string) []badInput {
 			add("--max-inflight", cmd, "-r", "10", "--max-inflight", mi, u)
 		}
 		add("exclude each other", cmd, "--http1", "--http2", u)
+		add("--no-keepalive is HTTP/1.1's", cmd, "--http2", "--no-keepalive", u)
+		add("--no-keepalive is HTTP/1.1's", cmd, "--streams", "4", "--no-keepalive", u)
 		add("exclude each other", cmd, "-u", "5", "-r", "5", u)
 		add("unknown flag: --frobnicate", cmd, "--frobnicate", u)
 		add("unknown shorthand flag", cmd, "-Z", u)

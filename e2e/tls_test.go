@@ -49,6 +49,7 @@ func TestHTTP2ConnectionsAndStreams(t *testing.T) {
 		{[]string{"--connections", "3", "--streams", "4", "-u", "12"}, 3},
 		{[]string{"--http2", "--connections", "1", "--streams", "50", "-u", "50"}, 1},
 		{[]string{"--streams", "5", "-u", "20"}, 4}, // 20 users at 5 streams each
+		{[]string{"--http2", "-u", "250"}, 3},       // the default: 100 streams per connection
 	} {
 		c, accepted := connCounter(t)
 		args := append([]string{"run", "-q", "-k", "-n", "600"}, tc.args...)

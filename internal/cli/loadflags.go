@@ -52,9 +52,9 @@ func (f *loadFlags) register(fs *pflag.FlagSet, thresholdHelp string) {
 	fs.BoolVarP(&f.insecure, "insecure", "k", false, "skip TLS certificate verification (verified by default)")
 	fs.BoolVar(&f.http1, "http1", false, "speak HTTP/1.1 only")
 	fs.BoolVar(&f.http2, "http2", false, "speak HTTP/2 only (h2c prior knowledge for http:// URLs)")
-	fs.IntVar(&f.h2Conns, "connections", 0, "HTTP/2: open exactly `N` connections per host, shared by the users (implies --http2)")
-	fs.IntVar(&f.h2Streams, "streams", 0, "HTTP/2: at most `M` requests at once on each connection (implies --http2)")
-	fs.BoolVar(&f.noKeepAlive, "no-keepalive", false, "open a new connection for every request")
+	fs.IntVar(&f.h2Conns, "connections", 0, "HTTP/2: open exactly `N` connections per host, shared by the users (implies --http2; default: concurrency/streams)")
+	fs.IntVar(&f.h2Streams, "streams", 0, "HTTP/2: at most `M` requests at once on each connection (implies --http2; default 100, or concurrency/connections)")
+	fs.BoolVar(&f.noKeepAlive, "no-keepalive", false, "open a new connection for every request (HTTP/1.1 only)")
 	fs.Var(&appendValue{name: "threshold", to: &f.thresholds}, "threshold", thresholdHelp)
 	fs.Var(&appendValue{name: "slo", to: &f.thresholds}, "slo", "same as --threshold")
 	fs.StringVar(&f.jsonOut, "json", "", "write the result as JSON to FILE ('-' for stdout)")
@@ -243,6 +243,9 @@ func (f *loadFlags) clientConfig(conns int) (client.Config, error) {
 	shaped := f.h2Conns > 0 || f.h2Streams > 0
 	if shaped && f.http1 {
 		return client.Config{}, usagef("--connections and --streams shape HTTP/2: they exclude --http1")
+	}
+	if f.noKeepAlive && (f.http2 || shaped) {
+		return client.Config{}, usagef("--no-keepalive is HTTP/1.1's: HTTP/2 shares its connections (shape them with --connections and --streams)")
 	}
 	cfg := client.Config{Timeout: f.timeout, Insecure: f.insecure, Conns: conns, NoKeepAlive: f.noKeepAlive,
 		H2Conns: f.h2Conns, H2Streams: f.h2Streams}

@@ -49,9 +49,10 @@ type Config struct {
 	// H2Conns connections to each host, which the users share (user i
 	// takes connection i mod H2Conns), each carrying at most H2Streams
 	// requests at once; a request beyond waits for a stream, and the wait
-	// counts in its latency. When only one is set, the other follows from
-	// Conns (the expected concurrency); when neither is, net/http opens
-	// the connections it likes.
+	// counts in its latency (a server that allows fewer streams lowers
+	// the cap). When only one is set, the other follows from Conns (the
+	// expected concurrency); when neither is, DefaultH2Streams streams per
+	// connection and as many connections as Conns needs.
 	H2Conns   int
 	H2Streams int
 	// MaxBody caps how many bytes of a response body are kept for
@@ -74,7 +75,8 @@ type Client struct {
 
 	forms sync.Map // *Request → *h1Form: requests in their HTTP/1.1 form
 
-	h2 []*h2Conn // HTTP/2 with an explicit shape: see Config.H2Conns
+	h2      h2Hosts  // HTTP/2's connections, by origin
+	h2forms sync.Map // *Request → *h2Form: requests in their HTTP/2 form
 
 	lp      loopSet // the event loops of the fast path, where there are some
 	targets targets // the fast path's resolved addresses
@@ -90,23 +92,11 @@ func New(cfg Config) (*Client, error) {
 	dialer := newDialer(cfg.Timeout)
 	tr := newTransport(cfg, stats, dialer, sessions)
 	c := &Client{cfg: cfg, tr: tr, conns: stats, dial: dialer, runID: newRunID(), sessions: sessions}
-	if cfg.Protocol == HTTP2 && (cfg.H2Conns > 0 || cfg.H2Streams > 0) {
-		n, m := h2Shape(cfg)
-		for range n {
-			// One Transport per connection: MaxConnsPerHost 1 and strict
-			// stream limits keep each at one connection per host.
-			t := newTransport(cfg, stats, dialer, sessions)
-			t.MaxConnsPerHost = 1
-			t.MaxIdleConnsPerHost = 1
-			t.HTTP2 = &http.HTTP2Config{StrictMaxConcurrentRequests: true}
-			c.h2 = append(c.h2, &h2Conn{tr: t, streams: make(chan struct{}, m)})
-		}
-	}
 	return c, nil
 }
 
-// newTransport makes the net/http Transport of the paths that are not the
-// event loops': HTTP/2, h2c, other systems.
+// newTransport makes the net/http Transport of the HTTP/1.1 requests the
+// event loops do not carry: other systems, hosts that did not resolve.
 func newTransport(cfg Config, stats *connStats, dialer *dialer, sessions tls.ClientSessionCache) *http.Transport {
 	tr := &http.Transport{
 		Proxy: nil, // load goes straight to the target, never through a proxy
@@ -131,39 +121,11 @@ func newTransport(cfg Config, stats *connStats, dialer *dialer, sessions tls.Cli
 		DisableKeepAlives:   cfg.NoKeepAlive,
 		// Bytes are counted as sent by the server: no transparent gzip.
 		DisableCompression: true,
-		HTTP2:              &http.HTTP2Config{},
 	}
 	var p http.Protocols
-	if cfg.Protocol == HTTP2 {
-		p.SetHTTP2(true)
-		p.SetUnencryptedHTTP2(true)
-	} else {
-		p.SetHTTP1(true)
-	}
+	p.SetHTTP1(true)
 	tr.Protocols = &p
 	return tr
-}
-
-// h2Shape returns the HTTP/2 connections and streams per connection of
-// cfg, the one not set following from the other and cfg.Conns.
-func h2Shape(cfg Config) (conns, streams int) {
-	conns, streams = cfg.H2Conns, cfg.H2Streams
-	want := max(cfg.Conns, 1)
-	switch {
-	case conns > 0 && streams > 0:
-	case conns > 0:
-		streams = max((want+conns-1)/conns, 1)
-	default:
-		conns = max((want+streams-1)/streams, 1)
-	}
-	return conns, streams
-}
-
-// h2Conn is one HTTP/2 connection of an explicit shape (per host), and
-// its streams.
-type h2Conn struct {
-	tr      *http.Transport
-	streams chan struct{} // a token per request under way
 }
 
 // tlsConfig is the TLS configuration of connections to serverName that
@@ -183,10 +145,8 @@ func (c *Client) tlsConfig(serverName string, alpn ...string) *tls.Config {
 // is in flight any more.
 func (c *Client) Close() {
 	c.stopLoops()
+	c.closeH2()
 	c.tr.CloseIdleConnections()
-	for _, h := range c.h2 {
-		h.tr.CloseIdleConnections()
-	}
 	c.conns.closeAll()
 }
 
@@ -256,10 +216,15 @@ type Starter interface {
 // Linux, when they are spoken in HTTP/1.1 (over TLS for https:// URLs),
 // the user takes a fast path: its sender owns a keep-alive connection run
 // by one of the Client's event loops (one per CPU), and is a Starter.
-// Everything else (HTTP/2, h2c, other systems) goes through net/http's
+// HTTP/2 (Protocol HTTP2) goes on surge's own client, on every system: the
+// sender is a Starter whose requests are streams on the connection it
+// shares (see h2Shape). Other HTTP/1.1 requests go through net/http's
 // Transport.
 func (c *Client) NewSender(worker int, reqs ...*Request) Sender {
-	fast := c.cfg.Protocol != HTTP2 && len(reqs) > 0
+	if c.cfg.Protocol == HTTP2 {
+		return c.newH2Sender(worker)
+	}
+	fast := len(reqs) > 0
 	for _, r := range reqs {
 		fast = fast && c.h1FormOf(r).to != nil
 	}
@@ -268,11 +233,7 @@ func (c *Client) NewSender(worker int, reqs ...*Request) Sender {
 			return s
 		}
 	}
-	w := c.newStdWorker()
-	if len(c.h2) > 0 {
-		w.h2 = c.h2[uint(worker)%uint(len(c.h2))]
-	}
-	return w
+	return c.newStdWorker()
 }
 
 // RunID returns the first part of this Client's {{id}} values: it differs

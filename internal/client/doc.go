@@ -10,5 +10,9 @@
 // per CPU and its connects; sender_linux.go: one user's exchanges, parsed by
 // the incremental parser of h1parse.go; target_linux.go: resolution), and
 // those Senders are Starters: a user waiting for an answer holds no
-// goroutine. TLS, HTTP/2 and other systems go through net/http (std.go).
+// goroutine; tls_linux.go runs TLS on those loops. HTTP/2, on every system,
+// runs on surge's own client (h2.go: shape and forms; h2conn.go: a
+// connection and its reader goroutine; h2send.go: one user's streams),
+// whose Senders are Starters too. Other HTTP/1.1 goes through net/http
+// (std.go).
 package client

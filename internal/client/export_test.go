@@ -63,3 +63,11 @@ func (b *Bound) Start(ctx context.Context, done func(Result)) {
 	b.v.N++
 	b.s.(Starter).Start(ctx, &b.x, done)
 }
+
+// SetH2Windows sets the receive windows HTTP/2 connections grant servers
+// from now on, and returns a func that restores them.
+func SetH2Windows(stream, conn uint32) (restore func()) {
+	s, c := h2StreamWindow, h2ConnWindow
+	h2StreamWindow, h2ConnWindow = stream, conn
+	return func() { h2StreamWindow, h2ConnWindow = s, c }
+}

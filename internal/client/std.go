@@ -13,7 +13,8 @@ import (
 	"github.com/surgeload/surge/internal/tmpl"
 )
 
-// stdWorker sends through net/http's Transport: TLS, HTTP/2, h2c.
+// stdWorker sends HTTP/1.1 through net/http's Transport, where the event
+// loops do not: other systems, hosts that did not resolve.
 type stdWorker struct {
 	c       *Client
 	last    *Request
@@ -21,8 +22,6 @@ type stdWorker struct {
 	body    capped
 	hdr     []byte
 	scratch []byte
-
-	h2 *h2Conn // the connection this user shares, with an explicit HTTP/2 shape
 
 	dialFails int       // dials failed in a row
 	notBefore time.Time // no request before: see dialBackoff
@@ -110,16 +109,6 @@ func (w *stdWorker) Do(ctx context.Context, x *Exchange) Result {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tr := w.c.tr
-	if w.h2 != nil {
-		// Wait for a stream of the user's connection.
-		select {
-		case w.h2.streams <- struct{}{}:
-		case <-rctx.Done():
-			return Result{Class: classify(rctx.Err(), ctx.Err() != nil)}
-		}
-		defer func() { <-w.h2.streams }()
-		tr = w.h2.tr
-	}
 	r := req.WithContext(rctx)
 	if r.GetBody != nil {
 		r.Body, _ = r.GetBody()

@@ -38,21 +38,31 @@ func (e *echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestTemplatesRenderPerRequest(t *testing.T) {
-	for _, tls := range []bool{false, true} {
+	for _, tc := range []struct{ tls, h2 bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		tls := tc.tls
 		e := &echo{}
-		var srv *httptest.Server
-		if tls {
-			srv = httptest.NewTLSServer(e)
-		} else {
-			srv = httptest.NewServer(e)
+		srv := httptest.NewUnstartedServer(e)
+		cfg := client.Config{Insecure: true}
+		if tc.h2 {
+			cfg.Protocol = client.HTTP2
+			srv.EnableHTTP2 = true
+			srv.Config.Protocols = new(http.Protocols)
+			srv.Config.Protocols.SetHTTP1(true)
+			srv.Config.Protocols.SetHTTP2(true)
+			srv.Config.Protocols.SetUnencryptedHTTP2(true)
 		}
-		c := newClient(t, client.Config{Insecure: true})
+		if tls {
+			srv.StartTLS()
+		} else {
+			srv.Start()
+		}
+		c := newClient(t, cfg)
 		h := http.Header{"X-N": {"n={{n}}"}}
 		req := mustRequest(t, "POST", srv.URL+"/echo?id={{id}}", h, `{"user":{{user}},"n":{{n}}}`)
 		s := client.Bind(c, req, 7)
 		for i := 1; i <= 3; i++ {
-			if res := s.Do(context.Background()); res.Class != client.OK {
-				t.Fatalf("tls=%v request %d: %+v", tls, i, res)
+			if res := s.Do(context.Background()); res.Class != client.OK || tc.h2 != (res.Proto == 2) {
+				t.Fatalf("tls=%v h2=%v request %d: %+v", tls, tc.h2, i, res)
 			}
 		}
 		srv.Close()

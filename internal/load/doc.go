@@ -4,7 +4,7 @@
 // independent of responses), and hands every outcome to a Sink.
 //
 // A closed-model user, or an open-model worker, is a goroutine that calls
-// Doer.Do, or, when its Doer is a client.Starter (plain HTTP/1.1 on Linux),
+// Doer.Do, or, when its Doer is a client.Starter (HTTP/1.1 on Linux, HTTP/2),
 // callbacks run by the client's event loops: then a request in flight holds
 // no goroutine at all.
 //
