@@ -164,4 +164,18 @@ func TestOneCookieLine(t *testing.T) {
 			t.Errorf("request %d: Cookie lines %q, want one: %q", i+1, seen[i], w)
 		}
 	}
+
+	// HTTP/2 may split cookies over several fields (RFC 9113 8.2.3): the
+	// server joins them, and none is lost or replaced.
+	seen = nil
+	h2 := h2cServer(t, srv.Config.Handler, nil)
+	c2 := newClient(t, client.Config{Protocol: client.HTTP2})
+	b := client.Bind(c2, mustRequest(t, "GET", h2.URL+"/", h, ""), 3)
+	b.SetCookie("sid=abc; cart=2")
+	if res := b.Do(context.Background()); res.Class != client.OK || res.Proto != 2 {
+		t.Fatalf("h2c: %+v", res)
+	}
+	if len(seen) != 1 || strings.Join(seen[0], "; ") != "own=1; mine=3; sid=abc; cart=2" {
+		t.Errorf("h2c: Cookie %q, want own=1; mine=3; sid=abc; cart=2", seen)
+	}
 }
