@@ -5,9 +5,12 @@
 # latency and peak RSS, and the ratios surge / tool.
 #
 # Modes:
-#   http   (default) plain HTTP/1.1 against bench/target: surge, wrk, hey and
-#          vegeta with CONNS connections; then the memory check: surge and
-#          wrk with BIG users.
+#   http   (default) plain HTTP/1.1 against bench/target (TARGET=go) or nginx
+#          (TARGET=nginx): surge, wrk, hey and vegeta with CONNS connections;
+#          then the memory check: surge and wrk with BIG users. bench/target
+#          on one core is the bottleneck at 50 connections, so its ratios say
+#          how well a tool drives a saturated Go server; nginx is faster than
+#          the tools, so its ratios say how fast the tools themselves are.
 #   https  HTTP/1.1 over TLS against nginx (1 worker, a self-signed RSA-2048
 #          certificate made here with openssl): surge and wrk, at each
 #          connection count of HTTPS_CONNS.
@@ -25,6 +28,7 @@
 #   TOOLS="surge wrk hey vegeta"            which tools to run (http mode)
 #   HTTPS_CONNS="50 1000"  H2_SHAPES="50x1 1x50"  RATE=1000  DELAY=10ms
 #   UA=surge-bench                          the User-Agent every tool sends
+#   TARGET=go                               http mode's target: go (bench/target) or nginx
 # Every tool sends the same User-Agent, so that the requests are the same:
 # the target is a Go server, and each header costs it (wrk sending surge's
 # own "surge/v0.1.0-dev" instead of none lost ~5 % of its throughput).
@@ -56,6 +60,14 @@ H2_SHAPES=${H2_SHAPES:-50x1 1x50}
 RATE=${RATE:-1000}
 DELAY=${DELAY:-10ms}
 UA=${UA:-surge-bench}
+TARGET=${TARGET:-go}
+case $TARGET in
+go | nginx) ;;
+*)
+  echo "compare.sh: unknown TARGET $TARGET (want go or nginx)" >&2
+  exit 2
+  ;;
+esac
 HEY_VERSION=v0.1.5
 VEGETA_VERSION=v12.13.0
 
@@ -91,12 +103,13 @@ tmp=$(mktemp -d)
 target_pid=
 trap 'if [ -n "$target_pid" ]; then kill "$target_pid" 2>/dev/null || true; wait "$target_pid" 2>/dev/null || true; fi; rm -rf "$tmp"' EXIT
 
-if [ "$MODE" = https ] || [ "$MODE" = h2 ]; then
+if [ "$MODE" = https ] || [ "$MODE" = h2 ] || { [ "$MODE" = http ] && [ "$TARGET" = nginx ]; }; then
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 1 \
     -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  h2=""
-  [ "$MODE" = h2 ] && h2=" http2"
+  h2=" ssl"
+  [ "$MODE" = h2 ] && h2=" ssl http2"
+  [ "$MODE" = http ] && h2=""
   mkdir -p "$tmp/nginx"
   cat >"$tmp/nginx.conf" <<NGINX
 daemon off;
@@ -117,7 +130,7 @@ http {
   ssl_certificate $tmp/cert.pem;
   ssl_certificate_key $tmp/key.pem;
   server {
-    listen 127.0.0.1:$port ssl$h2;
+    listen 127.0.0.1:$port$h2;
     location / { default_type text/plain; return 200 "ok"; }
   }
 }
@@ -129,6 +142,7 @@ NGINX
     sleep 0.1
   done
   url="https://127.0.0.1:$port/"
+  [ "$MODE" = http ] && url="http://127.0.0.1:$port/"
 else
   delay=()
   if [ "$MODE" = open ]; then delay=(-delay "$DELAY"); fi
