@@ -383,10 +383,14 @@ func (m *modelFlags) plan(fs *pflag.FlagSet, lf *loadFlags, file *scenario.Load)
 		case file.Users > 0:
 			m.users, usersSet = file.Users, true
 		}
+	}
+	// -u, -r and --stage replace the file's model only: its ramp, duration
+	// and think time hold unless their own flags are given.
+	if file != nil {
 		if !fs.Changed("ramp") && file.Ramp > 0 {
 			m.ramp = file.Ramp
 		}
-		if !fs.Changed("duration") && file.Duration > 0 {
+		if !fs.Changed("duration") && file.Duration > 0 && len(m.stages) == 0 {
 			m.duration = file.Duration
 		}
 		if !fs.Changed("think") && file.ThinkMax+file.Think > 0 {
@@ -404,7 +408,7 @@ func (m *modelFlags) plan(fs *pflag.FlagSet, lf *loadFlags, file *scenario.Load)
 			}
 			p.Think, p.ThinkMax = lo, hi
 		}
-		if !fs.Changed("duration") && (file == nil || file.Duration == 0) {
+		if !fs.Changed("duration") && (len(m.stages) > 0 || file == nil || file.Duration == 0) {
 			m.duration = prof.Duration()
 		}
 		if m.duration <= 0 {
