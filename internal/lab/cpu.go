@@ -25,11 +25,7 @@ func (s *Server) handleCPU(w http.ResponseWriter, r *http.Request) {
 	if !k.ok(w) {
 		return
 	}
-	ctx := r.Context()
-	select {
-	case s.burners <- struct{}{}:
-	case <-ctx.Done():
-		abort(w, r)
+	if !acquire(w, r, s.burners) {
 		return
 	}
 	done := burn(r, time.Duration(ms)*time.Millisecond)
@@ -39,6 +35,18 @@ func (s *Server) handleCPU(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	okText(w)
+}
+
+// acquire takes a slot of sem for r, waiting as long as r lasts; when r
+// ends first it aborts r and reports false.
+func acquire(w http.ResponseWriter, r *http.Request, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-r.Context().Done():
+		abort(w, r)
+		return false
+	}
 }
 
 // burn does real work (SHA-256 hashing) until the calling thread's CPU

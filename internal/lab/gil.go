@@ -18,11 +18,7 @@ func (s *Server) handleGIL(w http.ResponseWriter, r *http.Request) {
 	if !k.ok(w) {
 		return
 	}
-	ctx := r.Context()
-	select {
-	case s.gil <- struct{}{}:
-	case <-ctx.Done():
-		abort(w, r)
+	if !acquire(w, r, s.gil) {
 		return
 	}
 	done := make(chan bool, 1)
@@ -30,7 +26,7 @@ func (s *Server) handleGIL(w http.ResponseWriter, r *http.Request) {
 		// Never unlocked: the thread ends with this goroutine, as a
 		// request's thread does in a thread-per-connection server.
 		runtime.LockOSThread()
-		done <- burnCtx(ctx, time.Duration(ms)*time.Millisecond)
+		done <- burnCtx(r.Context(), time.Duration(ms)*time.Millisecond)
 	}()
 	ok := <-done
 	<-s.gil
