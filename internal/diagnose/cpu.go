@@ -19,6 +19,9 @@ type reading struct {
 	inferred bool
 	// thread is the busiest thread's CPU in cores, NaN when unknown.
 	thread float64
+	// wait is the time the target's threads waited for a CPU, per second
+	// (cores), NaN when unknown.
+	wait float64
 }
 
 // known reports whether the reading has a share of the cores.
@@ -55,7 +58,7 @@ func (d *data) readings(s Step) []reading {
 		if w == nil || w.CPUCores == nil {
 			continue
 		}
-		r := reading{probe: name, used: *w.CPUCores, thread: math.NaN()}
+		r := reading{probe: name, used: *w.CPUCores, thread: math.NaN(), wait: math.NaN()}
 		if w.Cores != nil && *w.Cores > 0 {
 			r.cores = *w.Cores
 		} else if k := d.shapeCores(name); k > 0 {
@@ -66,6 +69,9 @@ func (d *data) readings(s Step) []reading {
 		}
 		if w.BusiestThreadCores != nil {
 			r.thread = *w.BusiestThreadCores
+		}
+		if w.CPUWaitCores != nil {
+			r.wait = *w.CPUWaitCores
 		}
 		out = append(out, r)
 	}
@@ -185,7 +191,21 @@ func (d *data) cpuLine(s Step, where string) string {
 	if !math.IsNaN(b.thread) {
 		line += fmt.Sprintf("; busiest thread %.0f%% of a core", 100*b.thread)
 	}
+	if b.wait >= notableWait {
+		line += fmt.Sprintf("; its threads waited %.2f cores' worth of time for a CPU", b.wait)
+	}
 	return line
+}
+
+// waitPerRequest is the time each request of a step spent waiting for a
+// CPU (seconds): the target's threads' wait over its throughput. 0 when
+// unknown.
+func (d *data) waitPerRequest(s Step) float64 {
+	r, ok := d.busiest(s)
+	if !ok || math.IsNaN(r.wait) || s.R.Summary.RPS <= 0 {
+		return 0
+	}
+	return r.wait / s.R.Summary.RPS
 }
 
 // anyProbe reports whether any probe answered at all.

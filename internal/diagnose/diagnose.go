@@ -70,7 +70,8 @@ const (
 	serializedBelow   = 1.5  // internal concurrency below which requests are served one at a time
 	throttledShare    = 0.5  // share of errors that are 429 (or 503 with Retry-After) for a quota
 	singleThread      = 0.90 // busiest thread's share of a core that counts as saturated
-	cpuBoundShare     = 0.75 // target CPU time per request over its service time that counts as CPU-bound
+	cpuBoundShare     = 0.75 // target CPU time (and wait for a CPU) per request over its service time that counts as CPU-bound
+	notableWait       = 0.05 // cores' worth of waiting for a CPU worth quoting
 	retrogradeShare   = 0.70 // top-level throughput below this share of the peak is retrograde
 	idleGenerator     = 50.0 // surge CPU percent below which timer lag is the host's, not surge's
 	memoryGrowthBytes = 50 << 20

@@ -56,6 +56,13 @@ func TestRuleCPU(t *testing.T) {
 		name: "the busiest of two probes", file: "cpu-single-thread-pid", edit: eachStep(withIdleApp), class: "cpu",
 		evidence: []string{"busiest probe pid=", "prom=http://127.0.0.1:9/metrics 4% of 2 cores"},
 	}, {
+		// /cpu?ms=10 (a thread per request burning CPU) while three other
+		// processes spin on the 2 cores: the target gets about one core,
+		// not its two, and its threads wait for the rest.
+		name: "starved by other processes", file: "cpu-starved-busyhost-pid", class: "cpu",
+		summary:  []string{"starved of CPU", "ran on 52% of them"},
+		evidence: []string{"waited 3.42 for a CPU that other processes held"},
+	}, {
 		// A prom probe without cores on a host too busy to give the target
 		// its core: 0.6–0.7 cores, no whole number, so no CPU verdict, and
 		// the evidence says the cores are unknown and how to tell them.

@@ -8,14 +8,21 @@ import (
 )
 
 // plateau explains a latency failure by where throughput stopped growing:
-// CPU saturated (all cores, or one thread), or an internal concurrency
-// limit (1: serialized).
+// CPU saturated (all cores, one thread, one core behind a lock) or taken
+// by other processes, or an internal concurrency limit (1: serialized).
 func (d *data) plateau() result.Bottleneck {
 	peak := d.peak()
 	low := d.steps[0]
 	top := d.steps[len(d.steps)-1]
 	r0 := low.R.Summary.Latency.Mean / 1000 // seconds
-	limit := goodput(peak.R) * r0
+	// A request that waited for a CPU at the lowest load (a busy host)
+	// was in service no longer for it: Little's law takes the service
+	// time without that wait, which the plateau may not have paid alike.
+	q0 := d.waitPerRequest(low)
+	if q0 >= r0 {
+		q0 = 0 // not one request's wait: the figures disagree
+	}
+	limit := goodput(peak.R) * (r0 - q0)
 	ev := []string{}
 	retro, retroLine := d.retrograde()
 	switch {
@@ -28,8 +35,13 @@ func (d *data) plateau() result.Bottleneck {
 	}
 	ev = append(ev, fmt.Sprintf("latency grew with load: p95 %s at %s → %s at %s (×%.1f)",
 		ms(low.R.Summary.Latency.P95), d.level(low.Level), ms(top.R.Summary.Latency.P95), d.level(top.Level), ratio(top.R.Summary.Latency.P95, low.R.Summary.Latency.P95)))
-	ev = append(ev, fmt.Sprintf("Little's law: %s req/s × %s (mean latency at %s) ≈ %.1f requests in service at once",
-		rate(goodput(peak.R)), ms(low.R.Summary.Latency.Mean), d.level(low.Level), limit))
+	if q0 >= 0.1*r0 {
+		ev = append(ev, fmt.Sprintf("Little's law: %s req/s × %s (mean latency at %s, %s, less %s waiting for a CPU) ≈ %.1f requests in service at once",
+			rate(goodput(peak.R)), ms(1000*(r0-q0)), d.level(low.Level), ms(low.R.Summary.Latency.Mean), ms(1000*q0), limit))
+	} else {
+		ev = append(ev, fmt.Sprintf("Little's law: %s req/s × %s (mean latency at %s) ≈ %.1f requests in service at once",
+			rate(goodput(peak.R)), ms(low.R.Summary.Latency.Mean), d.level(low.Level), limit))
+	}
 	ev = append(ev, d.cpuLine(peak, "at the plateau"))
 	if line, ok := d.sharedHost(peak); ok {
 		ev = append(ev, line)
@@ -40,12 +52,13 @@ func (d *data) plateau() result.Bottleneck {
 	}
 
 	if r, ok := d.busiest(peak); ok {
-		// The target's CPU time per request over the service time at the
-		// lowest load: near 1, the request in service sits on a core all
-		// the time it is served.
+		// The target's CPU time per request, and the time it waited for a
+		// CPU, over the service time at the lowest load: near 1, the
+		// request in service is on a core, or ready to run, all the time
+		// it is served.
 		share := math.NaN()
 		if g := goodput(peak.R); g > 0 && r0 > 0 {
-			share = r.used / g / r0
+			share = (r.used/g + q0) / r0
 		}
 		switch {
 		case r.known() && r.util >= saturatedCPU:
@@ -55,7 +68,16 @@ func (d *data) plateau() result.Bottleneck {
 					r.text(), probeNote(r, len(d.readings(peak))), rate(goodput(peak.R)), retroNote),
 				Evidence: ev,
 			}
-		case !math.IsNaN(r.thread) && r.thread >= singleThread && d.stoppedGrowing():
+		case r.known() && !math.IsNaN(r.wait) && (r.used+r.wait)/r.cores >= saturatedCPU:
+			ev = append(ev, fmt.Sprintf("the target's threads were ready to run for %.2f cores' worth of time but ran on %.2f: they waited %.2f for a CPU that other processes held",
+				r.used+r.wait, r.used, r.wait))
+			return result.Bottleneck{
+				Class: CPU,
+				Summary: fmt.Sprintf("The target is starved of CPU at ~%s req/s: its threads had work for %.0f%% of its %s but ran on %.0f%% of them, waiting for the rest while other processes on its host held the cores; give it cores of its own (or move what competes, such as surge itself), or make each request cheaper.%s",
+					rate(goodput(peak.R)), 100*(r.used+r.wait)/r.cores, coresText(r.cores), 100*r.util, retroNote),
+				Evidence: ev,
+			}
+		case !math.IsNaN(r.thread) && r.thread >= singleThread && d.stoppedGrowing() && d.oneThreadAtTop():
 			ev = append(ev, fmt.Sprintf("one thread ran at %.0f%% of a core while throughput stayed flat: the work goes through a single thread", 100*r.thread))
 			return result.Bottleneck{
 				Class: CPU,
@@ -76,8 +98,12 @@ func (d *data) plateau() result.Bottleneck {
 			// limit, though no thread of it shows (an interpreter lock hands
 			// the core from thread to thread: a Python server with a thread
 			// per connection spreads one core over all of them).
-			ev = append(ev, fmt.Sprintf("each request took ≈ %s of the target's CPU (%.2f cores ÷ %s req/s), %.0f%% of its service time at %s (%s): the request in service was on a core nearly all the time",
-				ms(1000*r.used/goodput(peak.R)), r.used, rate(goodput(peak.R)), 100*share, d.level(low.Level), ms(low.R.Summary.Latency.Mean)))
+			waited := ""
+			if q0 >= 0.1*r0 {
+				waited = fmt.Sprintf(" and waited %s for a core at %s", ms(1000*q0), d.level(low.Level))
+			}
+			ev = append(ev, fmt.Sprintf("each request took ≈ %s of the target's CPU (%.2f cores ÷ %s req/s)%s, %.0f%% of its service time at %s (%s): the request in service was on a core, or ready to run, nearly all the time",
+				ms(1000*r.used/goodput(peak.R)), r.used, rate(goodput(peak.R)), waited, 100*min(share, 1), d.level(low.Level), ms(low.R.Summary.Latency.Mean)))
 			return result.Bottleneck{
 				Class: CPU,
 				Summary: fmt.Sprintf("One core is the limit at ~%s req/s: requests are served one at a time and each keeps a core busy for its whole service time (an interpreter lock such as Python's GIL, a single-threaded server, or a lock held around CPU work); run more processes or workers, take the work out of the lock, or make each request cheaper.%s",
@@ -159,6 +185,15 @@ func (d *data) flatAtTop() bool {
 func (d *data) stoppedGrowing() bool {
 	from := d.plateauFrom()
 	return from != nil && d.steps[len(d.steps)-1].Level > from.Level
+}
+
+// oneThreadAtTop reports whether the busiest thread still ran at a whole
+// core at the highest load, as one thread doing all the work does; a
+// server with a thread per connection has one busy thread only while a
+// single user is in. True when the top step has no thread reading.
+func (d *data) oneThreadAtTop() bool {
+	r, ok := d.busiest(d.steps[len(d.steps)-1])
+	return !ok || math.IsNaN(r.thread) || r.thread >= singleThread
 }
 
 // oneCoreFlat reports whether a probe's CPU sat at about one core (0.9 to

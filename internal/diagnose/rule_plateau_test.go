@@ -55,6 +55,34 @@ func TestRulePlateau(t *testing.T) {
 		edit:  eachStep(scaleCPU(1.0 / 3)),
 		class: "serialized", summary: []string{"served one at a time"},
 	}, {
+		// /gil?ms=5 while three other processes spun for the first 3.5 s:
+		// the lowest loads waited for a CPU (10.3 ms at 1 user for 5 ms of
+		// work), the plateau did not; the CPU sat flat at one core there.
+		name: "interpreter lock, host busy at first", file: "cpu-gil-busy-start-pid", class: "cpu",
+		summary:  []string{"exactly one of its 2 cores"},
+		evidence: []string{"less 5.45ms waiting for a CPU) ≈ 0.9 requests in service"},
+	}, {
+		// The same, had the host kept taking part of the core across the
+		// plateau (as on a CI machine running other tests): no flat core,
+		// and the time spent waiting for a CPU at 1 user still shows the
+		// request in service ready to run all the time.
+		name: "interpreter lock on a busy host", file: "cpu-gil-busy-start-pid", edit: unevenPlateau, class: "cpu",
+		summary:  []string{"One core is the limit", "interpreter lock"},
+		evidence: []string{"and waited 5.45ms for a core at 1 user", "93% of its service time"},
+	}, {
+		// ... and without the wait (a probe that cannot read it), the
+		// latency at 1 user looks like two requests in service: the
+		// verdict this run got before the wait was read.
+		name: "interpreter lock on a busy host, wait unknown", file: "cpu-gil-busy-start-pid",
+		edit: func(r *result.Result) { unevenPlateau(r); eachStep(withoutWait)(r) }, class: "concurrency-limit",
+		summary: []string{"a pool or worker limit of ~2"},
+	}, {
+		// A thread per connection has one thread at a whole core while one
+		// user is in: had that level been the peak, the work still does not
+		// go through a single thread, since at the top load none is busy.
+		name: "one busy thread at 1 user only", file: "cpu-gil-busy-start-pid", edit: busyFirstThread, class: "cpu",
+		notEvidence: []string{"one thread ran at"},
+	}, {
 		// A Flask pool of 4 held 20 ms (a semaphore around a sleep): the CPU
 		// per request is a sliver of its service time.
 		name: "python pool of 4", file: "concurrency-limit-python-pool-pid", class: "concurrency-limit",
@@ -77,5 +105,34 @@ func scaleCPU(f float64) func(s *result.Step) {
 				w.CPUUtil = ptr(*w.CPUUtil * f)
 			}
 		}
+	}
+}
+
+// withoutWait drops the wait for a CPU, as a probe that cannot read it.
+func withoutWait(s *result.Step) {
+	for _, w := range s.Probes {
+		w.CPUWaitCores = nil
+	}
+}
+
+// unevenPlateau takes a fifth of the target's CPU away at every other
+// level from 8 users up, as a host busy with other work does.
+func unevenPlateau(r *result.Result) {
+	for i := range r.Steps {
+		if r.Steps[i].Users >= 8 && i%2 == 0 {
+			scaleCPU(0.8)(&r.Steps[i])
+		}
+	}
+}
+
+// busyFirstThread makes the 1-user level the peak, its one connection's
+// thread on a core all the time.
+func busyFirstThread(r *result.Result) {
+	s := &r.Steps[0]
+	s.RPS = 199
+	s.Latency.Mean = 5
+	for _, w := range s.Probes {
+		w.CPUCores, w.CPUUtil = ptr(0.99), ptr(0.495)
+		w.BusiestThreadCores, w.CPUWaitCores = ptr(0.99), ptr(0.01)
 	}
 }

@@ -97,7 +97,7 @@ var endpoints = []Endpoint{
 		Path:   "/gil",
 		Class:  "cpu",
 		Knobs:  "ms= CPU milliseconds per request (default 5, 0..60000)",
-		Theory: "one interpreter lock held while each request burns ms of CPU on a thread of its own (a threaded Python server): capacity = 1000/ms req/s, one core busy but no thread busy; e.g. /gil?ms=5 -> 200 req/s, 1 core",
+		Theory: "one interpreter lock held while each request burns ms of CPU on its connection's thread (a threaded Python server): capacity = 1000/ms req/s, one core busy but no thread busy; e.g. /gil?ms=5 -> 200 req/s, 1 core",
 	},
 	{
 		Path:   "/retro",

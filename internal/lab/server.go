@@ -186,6 +186,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return base },
+		ConnContext:       withConnThread,
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

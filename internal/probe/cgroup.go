@@ -12,8 +12,9 @@ import (
 	"strings"
 )
 
-// cgroup reads a cgroup v2 directory: cpu.stat, memory.current, and its
-// cores from cpu.max, else cpuset.cpus.effective, else the host's CPUs.
+// cgroup reads a cgroup v2 directory: cpu.stat, cpu.pressure,
+// memory.current, and its cores from cpu.max, else cpuset.cpus.effective,
+// else the host's CPUs.
 type cgroup struct {
 	name string
 	dir  string
@@ -29,7 +30,7 @@ func newCgroup(spec, dir string) (*cgroup, error) {
 func (c *cgroup) Name() string { return c.name }
 
 func (c *cgroup) Sample(context.Context) (Sample, error) {
-	s := Sample{CPU: math.NaN(), RSS: math.NaN(), Cores: math.NaN(), BusiestThread: math.NaN()}
+	s := unknown()
 	stat, err := os.ReadFile(filepath.Join(c.dir, "cpu.stat"))
 	if err != nil {
 		return s, err
@@ -40,6 +41,9 @@ func (c *cgroup) Sample(context.Context) (Sample, error) {
 				s.CPU = v / 1e6
 			}
 		}
+	}
+	if b, err := os.ReadFile(filepath.Join(c.dir, "cpu.pressure")); err == nil {
+		s.CPUWait = pressureTotal(b)
 	}
 	if b, err := os.ReadFile(filepath.Join(c.dir, "memory.current")); err == nil {
 		if v, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64); err == nil {
@@ -61,6 +65,26 @@ func (c *cgroup) Sample(context.Context) (Sample, error) {
 		s.Cores = float64(runtime.NumCPU())
 	}
 	return s, nil
+}
+
+// pressureTotal reads the cumulative "some" stall time of a pressure file
+// ("some avg10=… total=USEC"), in seconds: the time at least one task of
+// the cgroup was ready to run and waited. NaN when missing.
+func pressureTotal(b []byte) float64 {
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "some" {
+			continue
+		}
+		for _, kv := range f[1:] {
+			if v, ok := strings.CutPrefix(kv, "total="); ok {
+				if n, err := strconv.ParseFloat(v, 64); err == nil {
+					return n / 1e6
+				}
+			}
+		}
+	}
+	return math.NaN()
 }
 
 // cpuList counts the CPUs of a list such as "0-3,6,8-9"; 0 when malformed.

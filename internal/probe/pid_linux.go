@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -15,14 +16,17 @@ import (
 
 // pid reads a local process and its descendants (a pre-fork server's
 // workers, a child the app calls) from /proc: their CPU and memory summed,
-// and the CPU of their busiest thread.
+// the CPU of their busiest thread, and the time their threads waited for
+// a CPU.
 type pid struct {
 	name string
 	proc procfs.Proc
 
-	mu      sync.Mutex
-	prevAt  time.Time
-	threads map[int]float64 // CPU seconds of each thread at prevAt
+	mu     sync.Mutex
+	prevAt time.Time
+	prev   map[int]threadTimes // each thread at prevAt
+	waited float64             // seconds waited for a CPU, summed so far
+	noWait bool                // the kernel keeps no schedstat
 }
 
 // maxTracked bounds the processes and threads one sample reads.
@@ -37,13 +41,15 @@ func newPID(spec, arg string) (*pid, error) {
 	if err != nil {
 		return nil, fmt.Errorf("probe %q: no such process: %v", spec, err)
 	}
-	return &pid{name: spec, proc: p}, nil
+	// Run-queue delays need the kernel's schedstat (CONFIG_SCHED_INFO).
+	_, noSched := os.Stat("/proc/self/schedstat")
+	return &pid{name: spec, proc: p, noWait: noSched != nil}, nil
 }
 
 func (p *pid) Name() string { return p.name }
 
 func (p *pid) Sample(context.Context) (Sample, error) {
-	s := Sample{CPU: math.NaN(), RSS: math.NaN(), Cores: math.NaN(), BusiestThread: math.NaN()}
+	s := unknown()
 	st, err := p.proc.Stat()
 	if err != nil {
 		return s, fmt.Errorf("read /proc/%d/stat: %w", p.proc.PID, err)
@@ -68,14 +74,23 @@ func (p *pid) Sample(context.Context) (Sample, error) {
 		s.RSS += float64(cst.ResidentMemory())
 		tree = append(tree, c)
 	}
-	s.BusiestThread = p.busiestThread(tree, now)
+	s.BusiestThread, s.CPUWait = p.threads(tree, now)
 	return s, nil
 }
 
-// busiestThread returns the CPU rate (cores) of the busiest thread of the
-// tree since the previous sample, NaN on the first.
-func (p *pid) busiestThread(tree []int, now time.Time) float64 {
-	cur := map[int]float64{}
+// threadTimes is what one sample read of a thread.
+type threadTimes struct {
+	cpu  float64 // CPU seconds
+	wait float64 // seconds waited for a CPU; NaN when schedstat is missing
+}
+
+// threads reads every thread of the tree and returns the CPU rate (cores)
+// of the busiest one since the previous sample, and the total time they
+// waited for a CPU so far (the sum of each thread's wait since the sample
+// before it, over threads seen in both). The rate is NaN on the first
+// sample, the wait NaN when the kernel keeps no schedstat.
+func (p *pid) threads(tree []int, now time.Time) (busiest, wait float64) {
+	cur := map[int]threadTimes{}
 	for _, id := range tree {
 		ts, err := procfs.AllThreads(id)
 		if err != nil {
@@ -85,24 +100,36 @@ func (p *pid) busiestThread(tree []int, now time.Time) float64 {
 			if len(cur) >= maxTracked {
 				break
 			}
-			if tst, err := t.Stat(); err == nil {
-				cur[t.PID] = tst.CPUTime()
+			tst, err := t.Stat()
+			if err != nil {
+				continue
 			}
+			tt := threadTimes{cpu: tst.CPUTime(), wait: math.NaN()}
+			if ss, err := t.Schedstat(); err == nil {
+				tt.wait = float64(ss.WaitingNanoseconds) / 1e9
+			}
+			cur[t.PID] = tt
 		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	busiest := math.NaN()
-	if dt := now.Sub(p.prevAt).Seconds(); p.threads != nil && dt > 0.05 {
+	busiest = math.NaN()
+	if dt := now.Sub(p.prevAt).Seconds(); p.prev != nil && dt > 0.05 {
 		busiest = 0
 		for tid, c := range cur {
-			if prev, ok := p.threads[tid]; ok {
-				busiest = math.Max(busiest, (c-prev)/dt)
+			if prev, ok := p.prev[tid]; ok {
+				busiest = math.Max(busiest, (c.cpu-prev.cpu)/dt)
+				if d := c.wait - prev.wait; d > 0 {
+					p.waited += d
+				}
 			}
 		}
 	}
-	p.threads, p.prevAt = cur, now
-	return busiest
+	p.prev, p.prevAt = cur, now
+	if p.noWait {
+		return busiest, math.NaN()
+	}
+	return busiest, p.waited
 }
 
 // descendants lists the processes below root (children, their children…).

@@ -22,6 +22,19 @@ type Sample struct {
 	// since the previous sample: 1 is a thread that never left the CPU.
 	// NaN when unknown (only pid probes read threads).
 	BusiestThread float64
+	// CPUWait is the cumulative time, in seconds, the target's threads
+	// spent ready to run but waiting for a CPU (the kernel's run-queue
+	// delay): the CPU it wanted and did not get, because other threads or
+	// processes held the cores. NaN when unknown. pid probes sum it over
+	// threads (a thread that ended between two samples loses its last
+	// interval); cgroup probes read the time at least one task waited
+	// (cpu.pressure), a lower bound of that sum.
+	CPUWait float64
+}
+
+// unknown is a sample that knows nothing yet: every value NaN.
+func unknown() Sample {
+	return Sample{CPU: math.NaN(), RSS: math.NaN(), Cores: math.NaN(), BusiestThread: math.NaN(), CPUWait: math.NaN()}
 }
 
 // Probe reads the target once per call. Sample may be called from one
@@ -181,7 +194,10 @@ type Window struct {
 	// BusiestThread is the CPU (in cores) of the busiest thread over the
 	// window, NaN when unknown.
 	BusiestThread float64
-	Samples       int // samples in the window
+	// CPUWait is the time the target's threads waited for a CPU, per
+	// second (in cores, as CPUCores), NaN when unknown.
+	CPUWait float64
+	Samples int // samples in the window
 }
 
 // ErrTooFewSamples is returned by Summarize when a window holds fewer than
@@ -196,7 +212,7 @@ func Summarize(sr Series, from, to time.Duration) (Window, error) {
 			in = append(in, s)
 		}
 	}
-	w := Window{Samples: len(in), CPUUtil: math.NaN(), Cores: math.NaN(), RSS: math.NaN(), RSSDelta: math.NaN(), CPUCores: math.NaN(), BusiestThread: math.NaN()}
+	w := Window{Samples: len(in), CPUUtil: math.NaN(), Cores: math.NaN(), RSS: math.NaN(), RSSDelta: math.NaN(), CPUCores: math.NaN(), BusiestThread: math.NaN(), CPUWait: math.NaN()}
 	if len(in) < 2 {
 		return w, ErrTooFewSamples
 	}
@@ -206,6 +222,7 @@ func Summarize(sr Series, from, to time.Duration) (Window, error) {
 		return w, ErrTooFewSamples
 	}
 	w.CPUCores = (b.CPU - a.CPU) / dt
+	w.CPUWait = (b.CPUWait - a.CPUWait) / dt
 	w.Cores = b.Cores
 	if w.Cores > 0 {
 		w.CPUUtil = w.CPUCores / w.Cores

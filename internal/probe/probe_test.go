@@ -153,13 +153,19 @@ func TestCgroupProbe(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "cpu.stat"), []byte("usage_usec 2500000\nuser_usec 2000000\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "memory.current"), []byte("52428800\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "cpu.max"), []byte("150000 100000\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "cpu.pressure"), []byte("some avg10=1.50 avg60=0.80 avg300=0.20 total=750000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"), 0o644)
 	p, err := probe.Parse("cgroup="+dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, err := p.Sample(context.Background())
-	if err != nil || s.CPU != 2.5 || s.RSS != 50<<20 || s.Cores != 1.5 {
-		t.Fatalf("sample %+v err %v: want cpu 2.5 s, rss 50 MiB, 1.5 cores", s, err)
+	if err != nil || s.CPU != 2.5 || s.RSS != 50<<20 || s.Cores != 1.5 || s.CPUWait != 0.75 {
+		t.Fatalf("sample %+v err %v: want cpu 2.5 s, rss 50 MiB, 1.5 cores, 0.75 s waited", s, err)
+	}
+	// Without cpu.pressure (PSI off), the wait is unknown, not zero.
+	os.Remove(filepath.Join(dir, "cpu.pressure"))
+	if s, _ = p.Sample(context.Background()); !math.IsNaN(s.CPUWait) {
+		t.Fatalf("no cpu.pressure: wait %v, want NaN", s.CPUWait)
 	}
 }
 
@@ -271,9 +277,9 @@ func TestPIDProbeReadsTheBusiestThread(t *testing.T) {
 func TestSummarizeWeighsTheBusiestThread(t *testing.T) {
 	nan := math.NaN()
 	sr := probe.Series{Samples: []probe.Sample{
-		{T: 0, CPU: 0, Cores: 2, BusiestThread: nan},
-		{T: time.Second, CPU: 1, Cores: 2, BusiestThread: 1},
-		{T: 4 * time.Second, CPU: 2, Cores: 2, BusiestThread: 0.2},
+		{T: 0, CPU: 0, Cores: 2, BusiestThread: nan, CPUWait: nan},
+		{T: time.Second, CPU: 1, Cores: 2, BusiestThread: 1, CPUWait: nan},
+		{T: 4 * time.Second, CPU: 2, Cores: 2, BusiestThread: 0.2, CPUWait: nan},
 	}}
 	w, err := probe.Summarize(sr, 0, 4*time.Second)
 	if err != nil {
@@ -282,5 +288,12 @@ func TestSummarizeWeighsTheBusiestThread(t *testing.T) {
 	// 1 core for 1 s, then 0.2 for 3 s: 1.6/4 = 0.4.
 	if math.Abs(w.BusiestThread-0.4) > 1e-9 {
 		t.Fatalf("busiest thread %v, want 0.4", w.BusiestThread)
+	}
+	if !math.IsNaN(w.CPUWait) {
+		t.Fatalf("no sample knew the wait: %v, want NaN", w.CPUWait)
+	}
+	sr.Samples[0].CPUWait, sr.Samples[2].CPUWait = 10, 12
+	if w, _ = probe.Summarize(sr, 0, 4*time.Second); w.CPUWait != 0.5 {
+		t.Fatalf("2 s waited in 4 s: %v cores, want 0.5", w.CPUWait)
 	}
 }

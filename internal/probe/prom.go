@@ -97,7 +97,7 @@ func newProm(spec, raw string, metrics []string) (*prom, error) {
 func (p *prom) Name() string { return p.name }
 
 func (p *prom) Sample(ctx context.Context) (Sample, error) {
-	s := Sample{CPU: math.NaN(), RSS: math.NaN(), Cores: math.NaN(), BusiestThread: math.NaN()}
+	s := unknown()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
 	if err != nil {
 		return s, err

@@ -182,8 +182,8 @@ type ProbeSeries struct {
 }
 
 // ProbeSample is one reading of a probe. Values holds cpu_seconds
-// (cumulative), rss_bytes, cores, and every --probe-metric by name; a value
-// that could not be read is left out.
+// (cumulative), rss_bytes, cores, cpu_wait_seconds (cumulative), and every
+// --probe-metric by name; a value that could not be read is left out.
 type ProbeSample struct {
 	T      float64            `json:"t"`
 	Values map[string]float64 `json:"values"`
@@ -199,9 +199,14 @@ type ProbeWindow struct {
 	RSSDeltaBytes *float64 `json:"rss_delta_bytes"` // change over the window
 	// BusiestThreadCores is the CPU of the target's busiest thread (pid
 	// probes): near 1 for a single-threaded server at its limit.
-	BusiestThreadCores *float64           `json:"busiest_thread_cores,omitempty"`
-	Metrics            map[string]float64 `json:"metrics,omitempty"`
-	Rates              map[string]float64 `json:"rates,omitempty"` // per second
+	BusiestThreadCores *float64 `json:"busiest_thread_cores,omitempty"`
+	// CPUWaitCores is the time the target's threads were ready to run
+	// but waited for a CPU, per second (pid and cgroup probes): CPU it
+	// wanted and did not get, because its own threads or other processes
+	// held the cores.
+	CPUWaitCores *float64           `json:"cpu_wait_cores,omitempty"`
+	Metrics      map[string]float64 `json:"metrics,omitempty"`
+	Rates        map[string]float64 `json:"rates,omitempty"` // per second
 }
 
 // Capacity is `surge find`'s answer: the highest load that met every SLO.

@@ -233,6 +233,7 @@ func ProbeResults(series []probe.Series, from, to, shift time.Duration) result.P
 			put(v, "cpu_seconds", s.CPU)
 			put(v, "rss_bytes", s.RSS)
 			put(v, "cores", s.Cores)
+			put(v, "cpu_wait_seconds", s.CPUWait)
 			for k, x := range s.Metrics {
 				put(v, k, x)
 			}
@@ -254,6 +255,7 @@ func windowResult(w probe.Window) *result.ProbeWindow {
 		RSSBytes:           num(w.RSS, 0),
 		RSSDeltaBytes:      num(w.RSSDelta, 0),
 		BusiestThreadCores: num(w.BusiestThread, 3),
+		CPUWaitCores:       num(w.CPUWait, 3),
 	}
 	for k, v := range w.Metrics {
 		if !math.IsNaN(v) {

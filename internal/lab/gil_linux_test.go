@@ -1,0 +1,58 @@
+//go:build linux
+
+package lab_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/surgeload/surge/internal/lab"
+	"github.com/surgeload/surge/internal/probe"
+)
+
+// /gil runs a connection's requests on one OS thread, as a threaded Python
+// server does: ten requests of 20 ms of CPU in turn on one keep-alive
+// connection put most of their 200 ms on a single thread. (With a thread
+// per request, no thread would hold more than 20 ms.)
+func TestGILKeepsAThreadPerConnection(t *testing.T) {
+	s, err := lab.New(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _, _, _ := serve(t, s)
+	p, err := probe.Parse(fmt.Sprintf("pid=%d", os.Getpid()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+	get := func() {
+		resp, err := client.Get("http://" + addr + "/gil?ms=20")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/gil: status %d", resp.StatusCode)
+		}
+	}
+	get()                          // the connection and its thread exist before the first sample
+	p.Sample(context.Background()) // the threads to compare with
+	start := time.Now()
+	for range 10 {
+		get()
+	}
+	b, _ := p.Sample(context.Background())
+	// The busiest thread's rate over the interval, times the interval:
+	// its CPU seconds, whatever else the machine was doing.
+	on := b.BusiestThread * time.Since(start).Seconds()
+	if on < 0.15 {
+		t.Fatalf("busiest thread ran %.0f ms of the 200 ms burned on one connection, want ≥ 150", 1000*on)
+	}
+}
