@@ -84,8 +84,14 @@ func (h *Histogram) Merge(o *Histogram) {
 	h.clamped += o.clamped
 }
 
-// Reset empties the histogram, keeping its memory.
+// Reset empties the histogram, keeping its memory. An empty one is left
+// alone: clearing its counts would touch every page of them, and a
+// histogram that is never written (the send lag of a closed-model run)
+// then never costs resident memory.
 func (h *Histogram) Reset() {
+	if h.h.TotalCount() == 0 {
+		return
+	}
 	h.h.Reset()
 	h.min = math.MaxInt64
 	h.max = 0

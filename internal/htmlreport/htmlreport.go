@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/surgeload/surge/internal/compare"
 	"github.com/surgeload/surge/internal/hist"
@@ -35,19 +36,23 @@ var (
 	pageTmpl string
 )
 
-var tmpl = template.Must(template.New("page").Funcs(template.FuncMap{
-	"ms": report.Ms, "rate": report.Rate, "pct": report.Pct, "int": report.Int, "bytes": report.Bytes,
-	"value": report.Value, "change": report.Change, "threshold": report.ThresholdValue,
-	"pvalue": func(p *float64) string {
-		if *p == 0 {
-			return "p<1e-12"
-		}
-		return "p=" + strconv.FormatFloat(*p, 'g', 2, 64)
-	},
-	"level":  func(model string, users int, rate float64) string { return report.Level(model, float64(users)+rate) },
-	"lower":  func(s string) string { return strings.ReplaceAll(strings.ToLower(s), " ", "-") },
-	"mul100": func(f float64) float64 { return result.Round(f*100, 6) },
-}).Parse(pageTmpl))
+// tmpl is the page's template, parsed on first use: commands that write
+// no report never run the template parser.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Funcs(template.FuncMap{
+		"ms": report.Ms, "rate": report.Rate, "pct": report.Pct, "int": report.Int, "bytes": report.Bytes,
+		"value": report.Value, "change": report.Change, "threshold": report.ThresholdValue,
+		"pvalue": func(p *float64) string {
+			if *p == 0 {
+				return "p<1e-12"
+			}
+			return "p=" + strconv.FormatFloat(*p, 'g', 2, 64)
+		},
+		"level":  func(model string, users int, rate float64) string { return report.Level(model, float64(users)+rate) },
+		"lower":  func(s string) string { return strings.ReplaceAll(strings.ToLower(s), " ", "-") },
+		"mul100": func(f float64) float64 { return result.Round(f*100, 6) },
+	}).Parse(pageTmpl))
+})
 
 // Chart is one chart: a shared x axis and its series, drawn by report.js.
 type Chart struct {
@@ -199,7 +204,7 @@ func render(w io.Writer, p *page) error {
 	p.JS = template.JS(uplotJS + "\n" + reportJS)
 	p.Data = map[string]any{"charts": p.Charts}
 	var b bytes.Buffer
-	if err := tmpl.Execute(&b, p); err != nil {
+	if err := tmpl().Execute(&b, p); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	_, err := w.Write(b.Bytes())
