@@ -26,9 +26,10 @@ func dialBackoff(n int) time.Duration {
 }
 
 // localExhaustion reports whether err says the generator itself ran out
-// of something (descriptors, buffers) before a connect could be tried:
-// no fault of the target's.
+// of something (descriptors, buffers, local ports) before a connection
+// could be tried: no fault of the target's.
 func localExhaustion(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
-		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) ||
+		errors.Is(err, syscall.EADDRNOTAVAIL)
 }

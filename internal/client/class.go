@@ -16,6 +16,11 @@ const (
 	HTTP5xx                    // a response with status 500–599
 	CheckFailed                // a response that failed a response check
 	Other                      // any other transport error
+	// Local is a request that never reached the target because surge's
+	// own host ran out of something to open a connection with: file
+	// descriptors, local ports (too many connections closed recently and
+	// still in TIME_WAIT), socket buffers.
+	Local
 	// Canceled is a request cut short by surge itself (end of the run's
 	// grace period, or Ctrl-C). It is not the target's fault and is not
 	// counted as an error.
@@ -27,7 +32,7 @@ const (
 var classNames = [NumClasses]string{
 	OK: "ok", Timeout: "timeout", Refused: "refused", Reset: "reset", DNS: "dns",
 	TLS: "tls", ProtocolError: "protocol", HTTP4xx: "http_4xx", HTTP5xx: "http_5xx",
-	CheckFailed: "check", Other: "other", Canceled: "canceled",
+	CheckFailed: "check", Other: "other", Local: "local", Canceled: "canceled",
 }
 
 // String returns the class name used in results ("timeout", "http_5xx", …).

@@ -30,6 +30,8 @@ func classify(err error, stopped bool) Class {
 	switch {
 	case errors.Is(err, ErrMalformed):
 		return ProtocolError
+	case localExhaustion(err):
+		return Local
 	case errors.Is(err, context.DeadlineExceeded):
 		return Timeout
 	case errors.As(err, &dnsErr):

@@ -321,19 +321,6 @@ func (l *loop) connect(s *h1Sender) {
 	}
 	s.c.conns.dials.Add(1)
 	fd, err := unix.Socket(s.to.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
-	if err != nil && localExhaustion(err) {
-		// Out of descriptors: nothing reached the target. The request
-		// waits and tries again (backing off) until its timeout.
-		s.c.conns.dialErrors.Add(1)
-		s.dialFails++
-		s.notBefore = monoNow().add(dialBackoff(int(s.dialFails)))
-		if s.notBefore.sub(s.began) > s.c.cfg.Timeout {
-			s.finish(Result{Class: classify(err, false)})
-			return
-		}
-		l.backoff.push(s)
-		return
-	}
 	if err == nil {
 		// Requests are written whole: no reason to wait for more.
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
@@ -346,6 +333,20 @@ func (l *loop) connect(s *h1Sender) {
 		if err != nil {
 			unix.Close(fd)
 		}
+	}
+	if err != nil && localExhaustion(err) {
+		// Out of descriptors or local ports: nothing reached the target.
+		// The request waits and tries again (backing off) until its
+		// timeout.
+		s.c.conns.dialErrors.Add(1)
+		s.dialFails++
+		s.notBefore = monoNow().add(dialBackoff(int(s.dialFails)))
+		if s.notBefore.sub(s.began) > s.c.cfg.Timeout {
+			s.finish(Result{Class: Local})
+			return
+		}
+		l.backoff.push(s)
+		return
 	}
 	if err != nil {
 		// Failed at once (refused, or out of descriptors): no slot taken.

@@ -215,6 +215,26 @@ func TestClient(t *testing.T) {
 	}
 }
 
+// Failures that never reached the target (surge's host out of local
+// ports) are the generator's: client, not errors. The same failures as
+// resets are the target's.
+func TestClientOutOfLocalPorts(t *testing.T) {
+	steps := func(class string) []diagnose.Step {
+		os := queue([]float64{1, 2, 4, 8, 16, 32}, 1000, 1, 0.2)
+		last := &os[len(os)-1]
+		last.errRate, last.byClass = 0.2, map[string]int64{class: int64(0.2 * last.rps * 3)}
+		return build(os)
+	}
+	v := diagnose.Diagnose(input(steps("local"), 16, true, false))
+	if v.Class != diagnose.Client || !strings.Contains(v.Summary, "ran out of file descriptors or local ports at 32 users") ||
+		!strings.Contains(strings.Join(v.Evidence, "\n"), "never reached the target") {
+		t.Fatalf("%+v: want client, out of local ports", v)
+	}
+	if v := diagnose.Diagnose(input(steps("reset"), 16, true, false)); v.Class != diagnose.Errors {
+		t.Fatalf("%+v: want errors", v)
+	}
+}
+
 func TestNone(t *testing.T) {
 	v := diagnose.Diagnose(input(build(queue([]float64{1, 2, 4, 8}, 100, 1, 0.1)), 8, true, true))
 	if v.Class != diagnose.None || !strings.Contains(v.Summary, "up to 8 users") {

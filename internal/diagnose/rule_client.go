@@ -21,6 +21,9 @@ func (d *data) decisive() Step {
 // host's doing (other processes): hostLag warns about them instead.
 func (d *data) client() (result.Bottleneck, bool) {
 	s := d.decisive()
+	if v, ok := d.localFailures(s); ok {
+		return v, true
+	}
 	c := s.R.Client
 	busy := c.CPUPercent > generatorCPU
 	lagged := c.SchedLag.P99 > generatorLag && c.CPUPercent >= idleGenerator
@@ -37,6 +40,25 @@ func (d *data) client() (result.Bottleneck, bool) {
 		Class:    Client,
 		Summary:  fmt.Sprintf("surge itself was saturated at %s, so these numbers describe the load generator, not the target: run surge on more cores or from several machines, or lower --max.", d.level(s.Level)),
 		Evidence: ev,
+	}, true
+}
+
+// localFailures fires when most failures of the deciding level never
+// reached the target: surge's host ran out of descriptors or local ports.
+func (d *data) localFailures(s Step) (result.Bottleneck, bool) {
+	e := s.R.Summary.Errors
+	local := e.ByClass["local"]
+	if local == 0 || 2*local < e.Count {
+		return result.Bottleneck{}, false
+	}
+	return result.Bottleneck{
+		Class: Client,
+		Summary: fmt.Sprintf("surge's host ran out of file descriptors or local ports at %s, so these failures are the generator's, not the target's: raise ulimit -n, widen net.ipv4.ip_local_port_range, or keep connections alive, then run again.",
+			d.level(s.Level)),
+		Evidence: []string{
+			fmt.Sprintf("%d of %d failed requests at %s never reached the target (class local: out of descriptors or local ports)", local, e.Count, d.level(s.Level)),
+			fmt.Sprintf("errors at %s: %s", d.level(s.Level), classes(e.ByClass)),
+		},
 	}, true
 }
 

@@ -161,7 +161,7 @@ func stepTable(b *strings.Builder, r *result.Result) {
 			errs = fmt.Sprintf("%s (%s): %s", Int(s.Errors.Count), Pct(s.Errors.Rate), counts(s.Errors.ByClass, " "))
 		}
 		p50, p95 := "—", "—"
-		if s.Requests > s.Errors.ByClass["refused"]+s.Errors.ByClass["reset"]+s.Errors.ByClass["dns"]+s.Errors.ByClass["other"] {
+		if s.Requests > s.Errors.ByClass["refused"]+s.Errors.ByClass["reset"]+s.Errors.ByClass["dns"]+s.Errors.ByClass["other"]+s.Errors.ByClass["local"] {
 			p50, p95 = Ms(s.Latency.P50), Ms(s.Latency.P95)
 		}
 		pad := width - len([]rune(n))

@@ -29,6 +29,20 @@ func TestLateSendsAreWarnedAbout(t *testing.T) {
 	}
 }
 
+// Requests that never left this host (out of descriptors or local ports)
+// are warned about, in the closed model too.
+func TestLocalFailuresAreWarnedAbout(t *testing.T) {
+	plan := load.Plan{Users: load.RampUsers{N: 10}, Duration: 10 * time.Second}
+	for _, n := range []int64{0, 3} {
+		tot := metrics.Totals{Latency: hist.New(), Lag: hist.New(), ByClass: map[string]int64{"local": n, "timeout": 2}}
+		got := runner.ClientCheck(selfcheck.Report{}, tot, load.Stats{}, plan)
+		warned := strings.Contains(strings.Join(got.Warnings, "\n"), "3 requests never reached the target")
+		if warned != (n > 0) {
+			t.Errorf("%d local failures: warnings %q", n, got.Warnings)
+		}
+	}
+}
+
 // EndEarly ends a run after the interval it approves, as a complete run.
 func TestEndEarly(t *testing.T) {
 	srv, _ := target(t)

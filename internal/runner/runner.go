@@ -491,6 +491,11 @@ func ClientCheck(self selfcheck.Report, tot metrics.Totals, st load.Stats, plan 
 	if c.Warnings == nil {
 		c.Warnings = []string{}
 	}
+	if n := tot.ByClass[client.Local.String()]; n > 0 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf(
+			"%d requests never reached the target: this host ran out of file descriptors or local ports to connect with (class local); raise ulimit -n, widen net.ipv4.ip_local_port_range, or keep connections alive instead of opening one per request",
+			n))
+	}
 	if plan.Arrivals != nil {
 		lag := tot.Lag
 		c.SendLag = &result.Lag{
