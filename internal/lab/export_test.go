@@ -44,3 +44,14 @@ func (s *Server) Lookup(q int64) int { return s.table.lookup(q) }
 
 // DefaultQ is /scan's and /lookup's default q.
 func (s *Server) DefaultQ() int64 { return s.table.defaultQ() }
+
+// GILThreads returns the connections /gil holds locked to a thread now.
+func (s *Server) GILThreads() int { return len(s.threads.slots) }
+
+// FillGILThreads takes every free thread slot, as if that many
+// connections held one.
+func (s *Server) FillGILThreads() {
+	for len(s.threads.slots) < cap(s.threads.slots) {
+		s.threads.slots <- struct{}{}
+	}
+}

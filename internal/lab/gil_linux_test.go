@@ -56,3 +56,54 @@ func TestGILKeepsAThreadPerConnection(t *testing.T) {
 		t.Fatalf("busiest thread ran %.0f ms of the 200 ms burned on one connection, want ≥ 150", 1000*on)
 	}
 }
+
+// A connection's thread slot is taken at its first /gil request and given
+// back when it closes; with every slot taken, /gil still answers, each
+// request borrowing a thread.
+func TestGILThreadSlots(t *testing.T) {
+	s, err := lab.New(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _, _, _ := serve(t, s)
+	get := func(c *http.Client) {
+		t.Helper()
+		resp, err := c.Get("http://" + addr + "/gil?ms=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/gil: status %d", resp.StatusCode)
+		}
+	}
+	var clients []*http.Client
+	for range 3 {
+		c := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
+		clients = append(clients, c)
+		get(c)
+		get(c) // the same connection: no second slot
+	}
+	if n := s.GILThreads(); n != 3 {
+		t.Fatalf("3 connections: %d thread slots taken, want 3", n)
+	}
+	for _, c := range clients {
+		c.CloseIdleConnections()
+	}
+	// The server learns of the closes when it reads them: poll for it.
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for s.GILThreads() != 0 {
+		select {
+		case <-deadline:
+			t.Fatalf("%d thread slots still taken 10 s after their connections closed", s.GILThreads())
+		case <-tick.C:
+		}
+	}
+	s.FillGILThreads()
+	c := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
+	defer c.CloseIdleConnections()
+	get(c)
+}

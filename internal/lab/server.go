@@ -37,6 +37,7 @@ type Server struct {
 	burners  chan struct{} // /cpu requests burning now, at most maxBurners
 	lock     lockState
 	gil      chan struct{} // /gil's interpreter lock
+	threads  connThreads   // /gil's connections locked to a thread
 	pools    poolSet
 	buckets  bucketSet
 	overload overloadState
@@ -75,6 +76,7 @@ func New(c Config) (*Server, error) {
 
 		burners: make(chan struct{}, maxBurners),
 		gil:     make(chan struct{}, 1),
+		threads: connThreads{slots: make(chan struct{}, maxGILThreads)},
 	}
 	s.lock.init()
 	s.retro.init()
@@ -186,7 +188,8 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return base },
-		ConnContext:       withConnThread,
+		ConnContext:       s.connContext,
+		ConnState:         s.connState,
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
