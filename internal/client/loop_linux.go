@@ -354,15 +354,15 @@ func (l *loop) connect(s *h1Sender) {
 		return
 	}
 	l.connects++
-	s.fd = fd
+	s.fd = int32(fd)
 	s.state = connecting
-	s.deadline = monoNow().add(s.timeout)
+	s.deadline = monoNow().add(s.timeout())
 	l.enqueue(s)
 }
 
 // connectDone learns how s's connect went, when its socket says so.
 func (l *loop) connectDone(s *h1Sender) {
-	errno, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	errno, err := unix.GetsockoptInt(int(s.fd), unix.SOL_SOCKET, unix.SO_ERROR)
 	if err == nil && errno != 0 {
 		err = syscall.Errno(errno)
 	}

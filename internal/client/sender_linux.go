@@ -4,7 +4,6 @@ package client
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
@@ -18,7 +17,7 @@ import (
 // goroutine, one exchange at a time.
 type h1Sender struct {
 	// Every user holds one for the whole run: what most runs do not need
-	// lives behind pointers (more, tc/w, res), so that ten thousand users
+	// lives behind pointers (more, w, waiter), so that ten thousand users
 	// cost a few megabytes.
 	c    *Client
 	l    *loop
@@ -28,26 +27,28 @@ type h1Sender struct {
 	more *senderBufs // nil until a request is rendered per user or keeps its answer
 
 	// Owned by the loop's goroutine.
-	wire       []byte        // the bytes of the exchange under way
-	sent       int           // of wire
-	fd         int           // -1: no connection
-	timeout    time.Duration // of the exchange under way
-	began      mono          // when the exchange under way started
-	notBefore  mono          // no connect before: see dialBackoff
-	deadline   mono          // of the connect or the exchange: see loop.first
-	dialFails  int32         // connects failed in a row
-	reused     bool          // the connection carried a request before this one
-	wasReused  bool          // ... before the exchange under way
+	wire       []byte // the bytes of the exchange under way
+	sent       int32  // of wire (a request is far below 2 GiB)
+	fd         int32  // -1: no connection
+	began      mono   // when the exchange under way started
+	notBefore  mono   // no connect before: see dialBackoff
+	deadline   mono   // of the connect or the exchange: see loop.first
+	dialFails  int32  // connects failed in a row
+	reused     bool   // the connection carried a request before this one
+	wasReused  bool   // ... before the exchange under way
 	retried    bool
 	state      sendState
 	prev, next *h1Sender
 	p          h1Parser
-	tc         *tls.Conn // over w, on a TLS connection
-	w          *tlsWire
+	w          *tlsWire // on a TLS connection: the socket under w.tc
 	done       func(Result)
 	ctx        context.Context
+	waiter     *doWaiter // Do's, made on its first call
+}
 
-	res     chan Result // Do's
+// doWaiter is how Do waits for the outcome Start delivers.
+type doWaiter struct {
+	res     chan Result
 	deliver func(Result)
 }
 
@@ -96,12 +97,21 @@ func (s *h1Sender) Start(ctx context.Context, x *Exchange, done func(Result)) {
 
 // Do implements Sender, for callers that wait.
 func (s *h1Sender) Do(ctx context.Context, x *Exchange) Result {
-	if s.res == nil {
-		s.res = make(chan Result, 1)
-		s.deliver = func(r Result) { s.res <- r }
+	if s.waiter == nil {
+		res := make(chan Result, 1)
+		s.waiter = &doWaiter{res: res, deliver: func(r Result) { res <- r }}
 	}
-	s.Start(ctx, x, s.deliver)
-	return <-s.res
+	s.Start(ctx, x, s.waiter.deliver)
+	return <-s.waiter.res
+}
+
+// timeout is the limit of the exchange under way: its request's, else
+// the client's.
+func (s *h1Sender) timeout() time.Duration {
+	if t := s.x.Req.Timeout; t > 0 {
+		return t
+	}
+	return s.c.cfg.Timeout
 }
 
 // start begins an exchange on the loop.
@@ -121,10 +131,6 @@ func (s *h1Sender) start(ctx context.Context, x *Exchange, done func(Result)) {
 		s.to = s.f.to
 	}
 	s.x = x
-	s.timeout = x.Req.Timeout
-	if s.timeout <= 0 {
-		s.timeout = s.c.cfg.Timeout
-	}
 	if s.f.fixed(x) {
 		s.wire = s.f.wire
 	} else {
@@ -163,7 +169,7 @@ func (s *h1Sender) send() {
 	}
 	s.p.reset(s.x.Req.Method == http.MethodHead, sink)
 	s.p.hdr = hdr
-	s.deadline = monoNow().add(s.timeout)
+	s.deadline = monoNow().add(s.timeout())
 	s.state = exchanging
 	s.l.enqueue(s)
 	s.write()
@@ -172,14 +178,14 @@ func (s *h1Sender) send() {
 // write writes what is left of the request; the rest, if the socket is
 // full, when it becomes writable.
 func (s *h1Sender) write() {
-	if s.tc != nil {
+	if s.w != nil {
 		s.writeTLS()
 		return
 	}
-	for s.sent < len(s.wire) {
-		n, err := unix.Write(s.fd, s.wire[s.sent:])
+	for int(s.sent) < len(s.wire) {
+		n, err := unix.Write(int(s.fd), s.wire[s.sent:])
 		if n > 0 {
-			s.sent += n
+			s.sent += int32(n)
 			s.l.out.Add(int64(n))
 		}
 		switch {
@@ -197,9 +203,9 @@ func (s *h1Sender) write() {
 // writeTLS hands the request to TLS, once, and writes what the socket
 // has not taken yet.
 func (s *h1Sender) writeTLS() {
-	if s.sent < len(s.wire) {
-		s.sent = len(s.wire)
-		if _, err := s.tc.Write(s.wire); err != nil {
+	if int(s.sent) < len(s.wire) {
+		s.sent = int32(len(s.wire))
+		if _, err := s.w.tc.Write(s.wire); err != nil {
 			s.failBeforeAnswer(err)
 			return
 		}
@@ -211,15 +217,15 @@ func (s *h1Sender) writeTLS() {
 
 // unsent reports that part of the exchange's request is not written yet.
 func (s *h1Sender) unsent() bool {
-	return s.sent < len(s.wire) || s.w != nil && len(s.w.pend) > 0
+	return int(s.sent) < len(s.wire) || s.w != nil && len(s.w.pend) > 0
 }
 
 // read reads from the connection as unix.Read does: (0, EAGAIN) when
 // there is nothing to read, (0, nil) at the end of the stream. On TLS it
 // returns the plaintext of the records read.
 func (s *h1Sender) read(buf []byte) (int, error) {
-	if s.tc == nil {
-		n, err := unix.Read(s.fd, buf)
+	if s.w == nil {
+		n, err := unix.Read(int(s.fd), buf)
 		if n > 0 {
 			s.l.in.Add(int64(n))
 		}
@@ -228,7 +234,7 @@ func (s *h1Sender) read(buf []byte) (int, error) {
 	if s.w.eof {
 		return 0, nil
 	}
-	n, err := s.tc.Read(buf)
+	n, err := s.w.tc.Read(buf)
 	switch {
 	case err == nil:
 		return n, nil
@@ -380,10 +386,10 @@ func (s *h1Sender) failBeforeAnswer(err error) {
 
 func (s *h1Sender) closeConn() {
 	if s.fd >= 0 {
-		s.l.release(s.fd)
+		s.l.release(int(s.fd))
 		s.fd = -1
 	}
-	s.tc, s.w = nil, nil
+	s.w = nil
 }
 
 func (s *h1Sender) finish(r Result) {

@@ -53,6 +53,7 @@ func (wouldBlock) Temporary() bool { return true }
 // connection during the handshake (nc), the loop's non-blocking socket
 // after it (fd).
 type tlsWire struct {
+	tc   *tls.Conn // over this wire, once the handshake is done
 	nc   net.Conn
 	fd   int
 	l    *loop
@@ -182,7 +183,7 @@ type handshaken struct {
 // handshake connects s over TLS on a goroutine of its own and posts the
 // outcome to the loop. Called on the loop, with a handshake slot taken.
 func (l *loop) handshake(s *h1Sender) {
-	ctx, to, timeout := s.ctx, s.to, s.timeout
+	ctx, to, timeout := s.ctx, s.to, s.timeout()
 	dial := s.c.dial
 	go func() {
 		hctx, cancel := context.WithTimeout(ctx, timeout)
@@ -256,7 +257,8 @@ func (l *loop) handshook(s *h1Sender, h *handshaken) {
 		s.finish(Result{Class: class})
 		return
 	}
-	s.fd, s.tc, s.w = h.w.fd, h.tc, h.w
+	h.w.tc = h.tc
+	s.fd, s.w = int32(h.w.fd), h.w
 	s.reused = false
 	s.dialFails = 0
 	if s.ctx.Err() != nil {

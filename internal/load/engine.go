@@ -474,23 +474,29 @@ func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, w 
 type asyncUser struct {
 	e     *Engine
 	ctx   context.Context
-	index int
-	id    int
 	st    workerState // not padded: the struct around it keeps it apart
 	j     Journey
 	s     client.Starter
 	it0   time.Duration    // the iteration's start, into the run (a third of a Time's size)
 	t0    time.Duration    // the request's
 	x     *client.Exchange // the next step's, nil at the end of the iteration
-	cur   int              // the step of x
 	think *time.Timer      // between iterations; nil without think time
 	wait  *time.Timer      // between steps (stopped until used); nil without StepPauses
 	done  func(client.Result)
-	ended bool // under e.mu, for endWaitingUsers
+	index int32 // ten thousand users and more: 32 bits each
+	id    int32
+	cur   int32 // the step of x
+	ended bool  // under e.mu, for endWaitingUsers
+}
+
+// next takes the journey's next step into x and cur.
+func (u *asyncUser) next() {
+	x, cur := u.j.Next()
+	u.x, u.cur = x, int32(cur)
 }
 
 func (e *Engine) newAsyncUser(ctx context.Context, index, id int, j Journey, s client.Starter) *asyncUser {
-	u := &asyncUser{e: e, ctx: ctx, index: index, id: id, j: j, s: s}
+	u := &asyncUser{e: e, ctx: ctx, index: int32(index), id: int32(id), j: j, s: s}
 	e.count(&u.st)
 	u.done = u.finished
 	if e.plan.Think > 0 || e.plan.ThinkMax > 0 {
@@ -530,7 +536,7 @@ func (u *asyncUser) iterate() {
 		return
 	}
 	u.it0 = time.Since(e.start)
-	u.x, u.cur = u.j.Next()
+	u.next()
 	u.step()
 }
 
@@ -561,20 +567,20 @@ func (u *asyncUser) finished(res client.Result) {
 	t1 := time.Since(e.start)
 	u.st.done.Add(1)
 	res, wait := u.j.Done(res)
-	e.sink.Record(u.id, metrics.Outcome{
+	e.sink.Record(int(u.id), metrics.Outcome{
 		Latency:    t1 - u.t0,
 		Code:       res.Code,
 		Class:      res.Class,
 		Proto:      res.Proto,
 		RetryAfter: res.RetryAfter,
-		Step:       u.cur,
+		Step:       int(u.cur),
 	})
 	if res.Class == client.Canceled {
 		u.end()
 		return
 	}
-	if u.x, u.cur = u.j.Next(); u.x == nil {
-		e.sink.RecordIteration(u.id, t1-u.it0, u.j.Failed())
+	if u.next(); u.x == nil {
+		e.sink.RecordIteration(int(u.id), t1-u.it0, u.j.Failed())
 	}
 	if wait > 0 && u.wait != nil {
 		u.sleep(u.wait, wait)
@@ -625,7 +631,7 @@ func (e *Engine) endWaitingUsers() {
 // schedule wants again.
 func splitParked(parked []*asyncUser, target int) (still, resume []*asyncUser) {
 	for _, u := range parked {
-		if u.index < target {
+		if int(u.index) < target {
 			resume = append(resume, u)
 		} else {
 			still = append(still, u)

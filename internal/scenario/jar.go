@@ -30,6 +30,7 @@ type jar struct {
 	// when none expires during the run.
 	soonest int64
 	pick    [maxCookies]uint8 // the cookies of one Cookie header
+	path    []byte            // the path of the step under way, for its cookies
 }
 
 // cookie is one stored cookie (RFC 6265 5.3).

@@ -38,8 +38,9 @@ func (u *User) holds(pc planCheck, res client.Result) bool {
 	case CheckStatus:
 		return compare(res.Code, c.Op, c.Code)
 	case CheckBody:
-		u.scratch = pc.text.Render(u.scratch[:0], &u.vals)
-		return bytes.Contains(res.Body, u.scratch) == (c.Op == "~")
+		m := u.extra()
+		m.scratch = pc.text.Render(m.scratch[:0], &u.vals)
+		return bytes.Contains(res.Body, m.scratch) == (c.Op == "~")
 	case CheckJSON:
 		v := gjson.Get(view(res.Body), c.Path)
 		if c.Op == "" {
@@ -51,16 +52,17 @@ func (u *User) holds(pc planCheck, res client.Result) bool {
 		if c.Op == "" {
 			return ok
 		}
-		u.scratch = pc.text.Render(u.scratch[:0], &u.vals)
+		m := u.extra()
+		m.scratch = pc.text.Render(m.scratch[:0], &u.vals)
 		switch c.Op {
 		case "==":
-			return ok && bytes.Equal(val, u.scratch)
+			return ok && bytes.Equal(val, m.scratch)
 		case "!=":
-			return !ok || !bytes.Equal(val, u.scratch)
+			return !ok || !bytes.Equal(val, m.scratch)
 		case "~":
-			return ok && bytes.Contains(val, u.scratch)
+			return ok && bytes.Contains(val, m.scratch)
 		case "!~":
-			return !ok || !bytes.Contains(val, u.scratch)
+			return !ok || !bytes.Contains(val, m.scratch)
 		}
 	}
 	return false

@@ -13,17 +13,31 @@ import (
 // where it is in its flow. It implements the engine's Journey; it is not
 // safe for concurrent use.
 type User struct {
-	p       *Plan
-	vals    tmpl.Values
-	rng     *rand.Rand // nil until a choice needs it: see random
-	x       client.Exchange
-	jar     *jar // nil when the plan keeps no cookies
-	flow    *planFlow
-	at      int // next step of the flow
-	cur     *PlanStep
-	failed  bool
-	scratch []byte
-	path    []byte // the path of the step under way, for its cookies
+	// Every user holds one for the whole run: what few runs need lives
+	// behind pointers made on first use (jar, more).
+	p      *Plan
+	vals   tmpl.Values
+	x      client.Exchange
+	jar    *jar // nil when the plan keeps no cookies
+	flow   *planFlow
+	cur    *PlanStep
+	more   *userMore // nil until a choice is random or a check renders text
+	at     int32     // next step of the flow
+	failed bool
+}
+
+// userMore is what a user makes only when a run needs it.
+type userMore struct {
+	rng     *rand.Rand // for random choices: see random
+	scratch []byte     // a check's rendered text
+}
+
+// extra returns u's userMore, making it on first use.
+func (u *User) extra() *userMore {
+	if u.more == nil {
+		u.more = &userMore{}
+	}
+	return u.more
 }
 
 // NewUser returns the state of user number user; runID is the first part
@@ -73,7 +87,7 @@ func (u *User) Begin() error {
 
 // Next implements the engine's Journey.
 func (u *User) Next() (*client.Exchange, int) {
-	if u.at >= len(u.flow.steps) {
+	if int(u.at) >= len(u.flow.steps) {
 		return nil, 0
 	}
 	i := u.flow.steps[u.at]
@@ -82,11 +96,12 @@ func (u *User) Next() (*client.Exchange, int) {
 	u.vals.N++
 	u.x.Req = u.cur.Request
 	if u.p.jar {
-		u.path = u.cur.Request.AppendURI(u.path[:0], &u.vals)
-		if q := bytes.IndexByte(u.path, '?'); q >= 0 {
-			u.path = u.path[:q]
+		j := u.jar
+		j.path = u.cur.Request.AppendURI(j.path[:0], &u.vals)
+		if q := bytes.IndexByte(j.path, '?'); q >= 0 {
+			j.path = j.path[:q]
 		}
-		u.x.Cookie = u.jar.header(u.x.Cookie[:0], u.cur.site, u.path)
+		u.x.Cookie = j.header(u.x.Cookie[:0], u.cur.site, j.path)
 	}
 	return &u.x, i
 }
@@ -96,7 +111,7 @@ func (u *User) Next() (*client.Exchange, int) {
 func (u *User) Done(res client.Result) (client.Result, time.Duration) {
 	st := u.cur
 	if u.p.jar && res.Header != nil {
-		u.jar.update(res.Header, u.cur.site, u.path)
+		u.jar.update(res.Header, u.cur.site, u.jar.path)
 	}
 	if res.Code > 0 && (res.Class == client.OK || (res.Class == client.HTTP4xx || res.Class == client.HTTP5xx) && st.checksStatus()) {
 		res.Class = client.OK
@@ -107,7 +122,7 @@ func (u *User) Done(res client.Result) (client.Result, time.Duration) {
 	if res.Class.IsError() && res.Class != client.Canceled {
 		u.failed = true
 		if st.Step.OnError == Stop {
-			u.at = len(u.flow.steps)
+			u.at = int32(len(u.flow.steps))
 		}
 	}
 	return res, u.think(st.Step.Think, st.Step.ThinkMax)
@@ -117,10 +132,11 @@ func (u *User) Done(res client.Result) (client.Result, time.Duration) {
 // of most runs never choose at random, and ten thousand of them would
 // hold one each.
 func (u *User) random() *rand.Rand {
-	if u.rng == nil {
-		u.rng = rand.New(rand.NewPCG(uint64(u.vals.User)+1, uint64(time.Now().UnixNano())))
+	m := u.extra()
+	if m.rng == nil {
+		m.rng = rand.New(rand.NewPCG(uint64(u.vals.User)+1, uint64(time.Now().UnixNano())))
 	}
-	return u.rng
+	return m.rng
 }
 
 // Failed implements the engine's Journey.
