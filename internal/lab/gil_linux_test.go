@@ -31,17 +31,7 @@ func TestGILKeepsAThreadPerConnection(t *testing.T) {
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()
-	get := func() {
-		resp, err := client.Get("http://" + addr + "/gil?ms=20")
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("/gil: status %d", resp.StatusCode)
-		}
-	}
+	get := func() { getGIL(t, client, addr, 20) }
 	get()                          // the connection and its thread exist before the first sample
 	p.Sample(context.Background()) // the threads to compare with
 	start := time.Now()
@@ -66,18 +56,7 @@ func TestGILThreadSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr, _, _, _ := serve(t, s)
-	get := func(c *http.Client) {
-		t.Helper()
-		resp, err := c.Get("http://" + addr + "/gil?ms=1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("/gil: status %d", resp.StatusCode)
-		}
-	}
+	get := func(c *http.Client) { getGIL(t, c, addr, 1) }
 	var clients []*http.Client
 	for range 3 {
 		c := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
@@ -106,4 +85,18 @@ func TestGILThreadSlots(t *testing.T) {
 	c := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
 	defer c.CloseIdleConnections()
 	get(c)
+}
+
+// getGIL asks addr's /gil for ms of CPU through c, and wants a 200.
+func getGIL(t *testing.T, c *http.Client, addr string, ms int) {
+	t.Helper()
+	resp, err := c.Get(fmt.Sprintf("http://%s/gil?ms=%d", addr, ms))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/gil: status %d", resp.StatusCode)
+	}
 }
