@@ -61,7 +61,7 @@ func TestRuleCPU(t *testing.T) {
 		// not its two, and its threads wait for the rest.
 		name: "starved by other processes", file: "cpu-starved-busyhost-pid", class: "cpu",
 		summary:  []string{"starved of CPU", "ran on 52% of them"},
-		evidence: []string{"waited 3.42 for a CPU that other processes held"},
+		evidence: []string{"ran on 1.05: they waited 3.42 for a CPU"},
 	}, {
 		// A prom probe without cores on a host too busy to give the target
 		// its core: 0.6–0.7 cores, no whole number, so no CPU verdict, and

@@ -69,11 +69,11 @@ func (d *data) plateau() result.Bottleneck {
 				Evidence: ev,
 			}
 		case r.known() && !math.IsNaN(r.wait) && (r.used+r.wait)/r.cores >= saturatedCPU:
-			ev = append(ev, fmt.Sprintf("the target's threads were ready to run for %.2f cores' worth of time but ran on %.2f: they waited %.2f for a CPU that other processes held",
+			ev = append(ev, fmt.Sprintf("the target's threads were ready to run for %.2f cores' worth of time but ran on %.2f: they waited %.2f for a CPU",
 				r.used+r.wait, r.used, r.wait))
 			return result.Bottleneck{
 				Class: CPU,
-				Summary: fmt.Sprintf("The target is starved of CPU at ~%s req/s: its threads had work for %.0f%% of its %s but ran on %.0f%% of them, waiting for the rest while other processes on its host held the cores; give it cores of its own (or move what competes, such as surge itself), or make each request cheaper.%s",
+				Summary: fmt.Sprintf("The target is starved of CPU at ~%s req/s: its threads had work for %.0f%% of its %s but ran on %.0f%% of them, waiting for the rest while other processes on its host held the cores (or a CPU quota, such as a container's cpu.max, held it back); give it cores of its own (move what competes, such as surge itself, or raise the quota), or make each request cheaper.%s",
 					rate(goodput(peak.R)), 100*(r.used+r.wait)/r.cores, coresText(r.cores), 100*r.util, retroNote),
 				Evidence: ev,
 			}
