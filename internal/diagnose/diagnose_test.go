@@ -235,6 +235,28 @@ func TestClientOutOfLocalPorts(t *testing.T) {
 	}
 }
 
+// One high step (a busy host let the target run for a moment) is not a
+// peak that throughput fell from, when its level measured again did not
+// reach it; a peak that held is.
+func TestRetrogradeNeedsAPeakThatHeld(t *testing.T) {
+	steps := func(again float64) []diagnose.Step {
+		var os []obs
+		for _, l := range []float64{1, 2, 4, 8, 16, 12, 10, 9, 9} {
+			os = append(os, obs{level: l, rps: 100, mean: 10 * l, cpuUtil: 0.02, rss: math.NaN()})
+		}
+		os[7].rps = again                  // 9 users, bisecting
+		os[8].rps, os[8].duration = 172, 6 // 9 users, confirming: the longer hold stands for the level
+		os[8].mean, os[8].p95 = 50, 90
+		return build(os)
+	}
+	if v := diagnose.Diagnose(input(steps(105), 9, true, false)); strings.Contains(v.Summary, "retrograde") {
+		t.Fatalf("a peak not reproduced: %s", v.Summary)
+	}
+	if v := diagnose.Diagnose(input(steps(170), 9, true, false)); !strings.Contains(v.Summary, "retrograde") {
+		t.Fatalf("a peak measured twice, then a fall: %s", v.Summary)
+	}
+}
+
 func TestNone(t *testing.T) {
 	v := diagnose.Diagnose(input(build(queue([]float64{1, 2, 4, 8}, 100, 1, 0.1)), 8, true, true))
 	if v.Class != diagnose.None || !strings.Contains(v.Summary, "up to 8 users") {

@@ -223,7 +223,9 @@ func (d *data) oneCoreFlat(name string) bool {
 
 // retrograde reports throughput that falls as load grows: the top level
 // well below the peak, and two levels at least between them already below
-// it too, so that one low step (noise) is not a trend. A level whose
+// it too, so that one low step (noise) is not a trend; nor is one high
+// step, when its level measured again (find's bisection and confirmation
+// repeat levels) fell well short of it. A level whose
 // timers ran late by a good part of its latency (over 10 ms and over a
 // quarter of its median: a busy host slows everything) counts for nothing.
 func (d *data) retrograde() (bool, string) {
@@ -234,6 +236,11 @@ func (d *data) retrograde() (bool, string) {
 	}
 	if top.Level <= peak.Level || goodput(top.R) > retrogradeShare*goodput(peak.R) || busy(top) {
 		return false, ""
+	}
+	for _, s := range d.ordered {
+		if s.Level == peak.Level && goodput(s.R) < retrogradeShare*goodput(peak.R) {
+			return false, "" // the peak's level, measured again, did not reach it: noise
+		}
 	}
 	between := 0
 	for _, s := range d.steps {
