@@ -22,6 +22,11 @@ func (d *data) plateau() result.Bottleneck {
 	if q0 >= r0 {
 		q0 = 0 // not one request's wait: the figures disagree
 	}
+	if r, ok := d.busiest(low); ok && q0 > 0 && low.R.Summary.RPS > 0 {
+		// The wait is summed over every thread of the target; what is
+		// left of the latency is no less than the request's own CPU.
+		q0 = min(q0, max(0, r0-r.used/low.R.Summary.RPS))
+	}
 	limit := goodput(peak.R) * (r0 - q0)
 	ev := []string{}
 	retro, retroLine := d.retrograde()

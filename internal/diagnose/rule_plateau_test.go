@@ -60,7 +60,7 @@ func TestRulePlateau(t *testing.T) {
 		// work), the plateau did not; the CPU sat flat at one core there.
 		name: "interpreter lock, host busy at first", file: "cpu-gil-busy-start-pid", class: "cpu",
 		summary:  []string{"exactly one of its 2 cores"},
-		evidence: []string{"less 5.45ms waiting for a CPU) ≈ 0.9 requests in service"},
+		evidence: []string{"less 5.06ms waiting for a CPU) ≈ 1.0 requests in service"},
 	}, {
 		// The same, had the host kept taking part of the core across the
 		// plateau (as on a CI machine running other tests): no flat core,
@@ -68,7 +68,7 @@ func TestRulePlateau(t *testing.T) {
 		// request in service ready to run all the time.
 		name: "interpreter lock on a busy host", file: "cpu-gil-busy-start-pid", edit: unevenPlateau, class: "cpu",
 		summary:  []string{"One core is the limit", "interpreter lock"},
-		evidence: []string{"and waited 5.45ms for a core at 1 user", "93% of its service time"},
+		evidence: []string{"and waited 5.06ms for a core at 1 user", "89% of its service time"},
 	}, {
 		// ... and without the wait (a probe that cannot read it), the
 		// latency at 1 user looks like two requests in service: the
