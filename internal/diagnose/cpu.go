@@ -22,6 +22,9 @@ type reading struct {
 	// wait is the time the target's threads waited for a CPU, per second
 	// (cores), NaN when unknown.
 	wait float64
+	// host is the share of the machine's CPUs busy, whoever ran; NaN when
+	// unknown.
+	host float64
 }
 
 // known reports whether the reading has a share of the cores.
@@ -58,7 +61,7 @@ func (d *data) readings(s Step) []reading {
 		if w == nil || w.CPUCores == nil {
 			continue
 		}
-		r := reading{probe: name, used: *w.CPUCores, thread: math.NaN(), wait: math.NaN()}
+		r := reading{probe: name, used: *w.CPUCores, thread: math.NaN(), wait: math.NaN(), host: math.NaN()}
 		if w.Cores != nil && *w.Cores > 0 {
 			r.cores = *w.Cores
 		} else if k := d.shapeCores(name); k > 0 {
@@ -72,6 +75,9 @@ func (d *data) readings(s Step) []reading {
 		}
 		if w.CPUWaitCores != nil {
 			r.wait = *w.CPUWaitCores
+		}
+		if w.HostCPUUtil != nil {
+			r.host = *w.HostCPUUtil
 		}
 		out = append(out, r)
 	}
@@ -257,6 +263,29 @@ func (d *data) sharedHost(s Step) (string, bool) {
 	}
 	return fmt.Sprintf("surge (%.1f cores) and the target (%.1f cores) share this %s host and together use nearly all of it: each slows the other; run surge from another machine for figures of the target alone",
 		surge, r.used, coresText(float64(c.Cores))), true
+}
+
+// busyHost says when other processes kept the machine of the target (and
+// of surge: local probes see both) busy at the lowest load or at the peak:
+// its CPUs nearly all in use while the target and surge used far less.
+// Requests then also waited for a CPU, where the probe may not see it (a
+// thread that ends with its request takes its wait with it).
+func (d *data) busyHost(steps ...Step) (string, bool) {
+	for _, s := range steps {
+		r, ok := d.busiest(s)
+		c := s.R.Client
+		if !ok || math.IsNaN(r.host) || r.host < busyHostShare || c.Cores == 0 {
+			continue
+		}
+		cores := float64(c.Cores)
+		surge := c.CPUPercent / 100 * cores
+		if r.used+surge > 0.75*cores {
+			continue // the two of them: sharedHost's case
+		}
+		return fmt.Sprintf("this machine's CPUs were %.0f%% busy at %s while the target used %.2f cores and surge %.2f of %s: other processes took the rest, so requests also waited for a CPU; figures from a quiet machine would differ",
+			100*r.host, d.level(s.Level), r.used, surge, coresText(cores)), true
+	}
+	return "", false
 }
 
 func loopback(target string) bool {

@@ -72,6 +72,7 @@ const (
 	singleThread      = 0.90 // busiest thread's share of a core that counts as saturated
 	cpuBoundShare     = 0.75 // target CPU time (and wait for a CPU) per request over its service time that counts as CPU-bound
 	notableWait       = 0.05 // cores' worth of waiting for a CPU worth quoting
+	busyHostShare     = 0.90 // share of the machine's CPUs busy that counts as a busy machine
 	retrogradeShare   = 0.70 // top-level throughput below this share of the peak is retrograde
 	idleGenerator     = 50.0 // surge CPU percent below which timer lag is the host's, not surge's
 	memoryGrowthBytes = 50 << 20

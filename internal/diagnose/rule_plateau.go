@@ -50,6 +50,8 @@ func (d *data) plateau() result.Bottleneck {
 	ev = append(ev, d.cpuLine(peak, "at the plateau"))
 	if line, ok := d.sharedHost(peak); ok {
 		ev = append(ev, line)
+	} else if line, ok := d.busyHost(low, peak); ok {
+		ev = append(ev, line)
 	}
 	retroNote := ""
 	if retro {

@@ -83,6 +83,24 @@ func TestRulePlateau(t *testing.T) {
 		name: "one busy thread at 1 user only", file: "cpu-gil-busy-start-pid", edit: busyFirstThread, class: "cpu",
 		notEvidence: []string{"one thread ran at"},
 	}, {
+		// The Flask server of the interpreter-lock case (2 ms of CPU per
+		// request) beside three spinning processes on its 2 cores. It closes
+		// its connection after each answer, so each request has a thread of
+		// its own that ends before the probe reads its wait: the lock's
+		// one-at-a-time shows, its CPU-boundness does not. What shows is the
+		// busy machine, and the verdict says so.
+		name: "interpreter lock on a machine busy with others", file: "serialized-python-gil-busyhost-pid", class: "serialized",
+		evidence: []string{"this machine's CPUs were 100% busy at 1 user", "other processes took the rest"},
+	}, {
+		// The same without the machine's CPU (a prom probe): no such line.
+		name: "busy machine unseen", file: "serialized-python-gil-busyhost-pid", class: "serialized",
+		edit: eachStep(func(s *result.Step) {
+			for _, w := range s.Probes {
+				w.HostCPUUtil = nil
+			}
+		}),
+		notEvidence: []string{"other processes took the rest"},
+	}, {
 		// A Flask pool of 4 held 20 ms (a semaphore around a sleep): the CPU
 		// per request is a sliver of its service time.
 		name: "python pool of 4", file: "concurrency-limit-python-pool-pid", class: "concurrency-limit",

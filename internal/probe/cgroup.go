@@ -42,6 +42,7 @@ func (c *cgroup) Sample(context.Context) (Sample, error) {
 			}
 		}
 	}
+	s.HostBusy, s.HostCores = hostCPU()
 	if b, err := os.ReadFile(filepath.Join(c.dir, "cpu.pressure")); err == nil {
 		s.CPUWait = pressureTotal(b)
 	}

@@ -75,6 +75,7 @@ func (p *pid) Sample(context.Context) (Sample, error) {
 		tree = append(tree, c)
 	}
 	s.BusiestThread, s.CPUWait = p.threads(tree, now)
+	s.HostBusy, s.HostCores = hostCPU()
 	return s, nil
 }
 

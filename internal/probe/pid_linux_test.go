@@ -70,4 +70,8 @@ func TestPIDProbeReadsTheWaitForACPU(t *testing.T) {
 	if w < 0.5 || w > 2.5 {
 		t.Fatalf("two threads sharing one CPU waited %.2f cores, want about 1", w)
 	}
+	// CPU 0 was busy all along: the machine shows at least that core.
+	if h := (b.HostBusy - a.HostBusy) / elapsed; !(h >= 0.8 && b.HostCores >= 1 && h <= b.HostCores*1.05) {
+		t.Fatalf("machine busy %.2f cores of %v, want at least the spinning core", h, b.HostCores)
+	}
 }

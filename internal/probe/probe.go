@@ -30,11 +30,17 @@ type Sample struct {
 	// interval); cgroup probes read the time at least one task waited
 	// (cpu.pressure), a lower bound of that sum.
 	CPUWait float64
+	// HostBusy is the cumulative time, in CPU-seconds, all the machine's
+	// CPUs spent busy (whoever ran), and HostCores how many it has: the
+	// target's neighbours, surge included. Local probes (pid, cgroup)
+	// read them; NaN when unknown.
+	HostBusy, HostCores float64
 }
 
 // unknown is a sample that knows nothing yet: every value NaN.
 func unknown() Sample {
-	return Sample{CPU: math.NaN(), RSS: math.NaN(), Cores: math.NaN(), BusiestThread: math.NaN(), CPUWait: math.NaN()}
+	return Sample{CPU: math.NaN(), RSS: math.NaN(), Cores: math.NaN(), BusiestThread: math.NaN(), CPUWait: math.NaN(),
+		HostBusy: math.NaN(), HostCores: math.NaN()}
 }
 
 // Probe reads the target once per call. Sample may be called from one
@@ -197,7 +203,10 @@ type Window struct {
 	// CPUWait is the time the target's threads waited for a CPU, per
 	// second (in cores, as CPUCores), NaN when unknown.
 	CPUWait float64
-	Samples int // samples in the window
+	// HostCPUUtil is the share of the machine's CPUs busy over the window
+	// (0..1, whoever ran), NaN when unknown.
+	HostCPUUtil float64
+	Samples     int // samples in the window
 }
 
 // ErrTooFewSamples is returned by Summarize when a window holds fewer than
@@ -212,7 +221,7 @@ func Summarize(sr Series, from, to time.Duration) (Window, error) {
 			in = append(in, s)
 		}
 	}
-	w := Window{Samples: len(in), CPUUtil: math.NaN(), Cores: math.NaN(), RSS: math.NaN(), RSSDelta: math.NaN(), CPUCores: math.NaN(), BusiestThread: math.NaN(), CPUWait: math.NaN()}
+	w := Window{Samples: len(in), CPUUtil: math.NaN(), Cores: math.NaN(), RSS: math.NaN(), RSSDelta: math.NaN(), CPUCores: math.NaN(), BusiestThread: math.NaN(), CPUWait: math.NaN(), HostCPUUtil: math.NaN()}
 	if len(in) < 2 {
 		return w, ErrTooFewSamples
 	}
@@ -223,6 +232,9 @@ func Summarize(sr Series, from, to time.Duration) (Window, error) {
 	}
 	w.CPUCores = (b.CPU - a.CPU) / dt
 	w.CPUWait = (b.CPUWait - a.CPUWait) / dt
+	if b.HostCores > 0 {
+		w.HostCPUUtil = (b.HostBusy - a.HostBusy) / dt / b.HostCores
+	}
 	w.Cores = b.Cores
 	if w.Cores > 0 {
 		w.CPUUtil = w.CPUCores / w.Cores

@@ -293,7 +293,8 @@ func TestSummarizeWeighsTheBusiestThread(t *testing.T) {
 		t.Fatalf("no sample knew the wait: %v, want NaN", w.CPUWait)
 	}
 	sr.Samples[0].CPUWait, sr.Samples[2].CPUWait = 10, 12
-	if w, _ = probe.Summarize(sr, 0, 4*time.Second); w.CPUWait != 0.5 {
-		t.Fatalf("2 s waited in 4 s: %v cores, want 0.5", w.CPUWait)
+	sr.Samples[0].HostBusy, sr.Samples[2].HostBusy, sr.Samples[2].HostCores = 100, 106, 2
+	if w, _ = probe.Summarize(sr, 0, 4*time.Second); w.CPUWait != 0.5 || w.HostCPUUtil != 0.75 {
+		t.Fatalf("2 s waited and 6 CPU-seconds busy of 2 CPUs in 4 s: wait %v cores, machine %v, want 0.5 and 0.75", w.CPUWait, w.HostCPUUtil)
 	}
 }

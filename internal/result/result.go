@@ -182,8 +182,9 @@ type ProbeSeries struct {
 }
 
 // ProbeSample is one reading of a probe. Values holds cpu_seconds
-// (cumulative), rss_bytes, cores, cpu_wait_seconds (cumulative), and every
-// --probe-metric by name; a value that could not be read is left out.
+// (cumulative), rss_bytes, cores, cpu_wait_seconds and host_busy_seconds
+// (cumulative), and every --probe-metric by name; a value that could not
+// be read is left out.
 type ProbeSample struct {
 	T      float64            `json:"t"`
 	Values map[string]float64 `json:"values"`
@@ -204,9 +205,13 @@ type ProbeWindow struct {
 	// but waited for a CPU, per second (pid and cgroup probes): CPU it
 	// wanted and did not get, because its own threads or other processes
 	// held the cores.
-	CPUWaitCores *float64           `json:"cpu_wait_cores,omitempty"`
-	Metrics      map[string]float64 `json:"metrics,omitempty"`
-	Rates        map[string]float64 `json:"rates,omitempty"` // per second
+	CPUWaitCores *float64 `json:"cpu_wait_cores,omitempty"`
+	// HostCPUUtil is the share of the machine's CPUs busy, whoever ran
+	// (pid and cgroup probes, which run on the target's machine): near 1
+	// with the target and surge far below, other processes took the rest.
+	HostCPUUtil *float64           `json:"host_cpu_util,omitempty"`
+	Metrics     map[string]float64 `json:"metrics,omitempty"`
+	Rates       map[string]float64 `json:"rates,omitempty"` // per second
 }
 
 // Capacity is `surge find`'s answer: the highest load that met every SLO.

@@ -234,6 +234,7 @@ func ProbeResults(series []probe.Series, from, to, shift time.Duration) result.P
 			put(v, "rss_bytes", s.RSS)
 			put(v, "cores", s.Cores)
 			put(v, "cpu_wait_seconds", s.CPUWait)
+			put(v, "host_busy_seconds", s.HostBusy)
 			for k, x := range s.Metrics {
 				put(v, k, x)
 			}
@@ -256,6 +257,7 @@ func windowResult(w probe.Window) *result.ProbeWindow {
 		RSSDeltaBytes:      num(w.RSSDelta, 0),
 		BusiestThreadCores: num(w.BusiestThread, 3),
 		CPUWaitCores:       num(w.CPUWait, 3),
+		HostCPUUtil:        num(w.HostCPUUtil, 3),
 	}
 	for k, v := range w.Metrics {
 		if !math.IsNaN(v) {
