@@ -111,7 +111,11 @@ func (f *loadFlags) workload(arg string, stderr io.Writer) (*workload, error) {
 		headers = append(headers, scenario.Header{Name: name, Value: value})
 	}
 	var body string
+	const maxBody = 1 << 30
 	if strings.HasPrefix(f.body, "@") {
+		if fi, err := os.Stat(f.body[1:]); err == nil && fi.Size() > maxBody {
+			return nil, usagef("--body: %s is %d bytes; surge sends bodies of 1 GiB at most", f.body[1:], fi.Size())
+		}
 		b, err := os.ReadFile(f.body[1:])
 		if err != nil {
 			return nil, usagef("--body: %v", err)

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,5 +46,31 @@ func TestUsersFlagKeepsTheFilesThinkAndDuration(t *testing.T) {
 	}
 	if took < 1500*time.Millisecond || took > 10*time.Second {
 		t.Fatalf("the run took %s: want the file's 1.5 s (and its grace)", took)
+	}
+}
+
+// A --body file over 1 GiB is refused before anything is sent: one line
+// naming the flag, exit 2, no connection. (The file is sparse: it takes no
+// disk.)
+func TestBodyFileTooLarge(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1) }))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "big")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1<<30 + 1); err != nil {
+		t.Skipf("cannot make a sparse file: %v", err)
+	}
+	f.Close()
+	env, _, stderr := testEnv()
+	code := Main(context.Background(), env, []string{"run", "-q", "-d", "1s", "--body", "@" + file, srv.URL})
+	if code != ExitUsage || !strings.Contains(stderr.String(), "--body") || !strings.Contains(stderr.String(), "1 GiB at most") || strings.Count(stderr.String(), "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q: want exit 2 and one line about --body", code, stderr.String())
+	}
+	if n.Load() != 0 {
+		t.Fatalf("%d requests sent for a refused body", n.Load())
 	}
 }

@@ -26,10 +26,20 @@ func dialBackoff(n int) time.Duration {
 }
 
 // localExhaustion reports whether err says the generator itself ran out
-// of something (descriptors, buffers, local ports) before a connection
-// could be tried: no fault of the target's.
+// of something (descriptors, buffers) before a connect could be tried: no
+// fault of the target's, and worth retrying.
 func localExhaustion(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
-		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
+}
+
+// localFailure reports whether err can only come from opening a
+// connection on this host, and says the host could not: out of
+// descriptors, or no local address to connect from (every local port in
+// use, TIME_WAIT after many short connections; or an address family the
+// host cannot use, such as ::1 without IPv6). ENOBUFS and ENOMEM are left
+// out: a read or a write mid-exchange may return them too.
+func localFailure(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
 		errors.Is(err, syscall.EADDRNOTAVAIL)
 }

@@ -17,9 +17,10 @@ const (
 	CheckFailed                // a response that failed a response check
 	Other                      // any other transport error
 	// Local is a request that never reached the target because surge's
-	// own host ran out of something to open a connection with: file
-	// descriptors, local ports (too many connections closed recently and
-	// still in TIME_WAIT), socket buffers.
+	// own host could not open a connection: out of file descriptors or
+	// buffers, or no local address to connect from (every local port in
+	// use, as after many short connections still in TIME_WAIT; or an
+	// address family the host cannot use, such as ::1 without IPv6).
 	Local
 	// Canceled is a request cut short by surge itself (end of the run's
 	// grace period, or Ctrl-C). It is not the target's fault and is not

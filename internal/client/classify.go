@@ -30,7 +30,7 @@ func classify(err error, stopped bool) Class {
 	switch {
 	case errors.Is(err, ErrMalformed):
 		return ProtocolError
-	case localExhaustion(err):
+	case localFailure(err):
 		return Local
 	case errors.Is(err, context.DeadlineExceeded):
 		return Timeout

@@ -335,13 +335,12 @@ func (l *loop) connect(s *h1Sender) {
 		}
 	}
 	if err != nil && localExhaustion(err) {
-		// Out of descriptors or local ports: nothing reached the target.
-		// The request waits and tries again (backing off) until its
-		// timeout.
+		// Out of descriptors or buffers: nothing reached the target. The
+		// request waits and tries again (backing off) until its timeout.
 		s.c.conns.dialErrors.Add(1)
 		s.dialFails++
 		s.notBefore = monoNow().add(dialBackoff(int(s.dialFails)))
-		if s.notBefore.sub(s.began) > s.c.cfg.Timeout {
+		if s.notBefore.sub(s.began) > s.timeout() {
 			s.finish(Result{Class: Local})
 			return
 		}

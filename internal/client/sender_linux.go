@@ -139,8 +139,17 @@ func (s *h1Sender) start(ctx context.Context, x *Exchange, done func(Result)) {
 	}
 	s.retried = false
 	s.began = monoNow()
+	if len(s.wire) > maxWire {
+		// Offsets into the request are 32 bits (see sent).
+		s.finish(Result{Class: Other})
+		return
+	}
 	s.begin()
 }
+
+// maxWire bounds a request on the event loops: 1 GiB, far above any body
+// a load test sends (the CLI refuses larger --body files).
+const maxWire = 1 << 30
 
 // begin sends the request, connecting first when there is no connection.
 func (s *h1Sender) begin() {

@@ -45,6 +45,7 @@ type replayCase struct {
 	summary     []string
 	evidence    []string
 	notEvidence []string
+	notSummary  []string
 }
 
 func runReplays(t *testing.T, cases []replayCase) {
@@ -68,6 +69,11 @@ func runReplays(t *testing.T, cases []replayCase) {
 			for _, s := range c.evidence {
 				if !strings.Contains(ev, s) {
 					t.Errorf("evidence lacks %q:\n%s", s, ev)
+				}
+			}
+			for _, s := range c.notSummary {
+				if strings.Contains(v.Summary, s) {
+					t.Errorf("summary should not say %q: %s", s, v.Summary)
 				}
 			}
 			for _, s := range c.notEvidence {

@@ -43,20 +43,22 @@ func (d *data) client() (result.Bottleneck, bool) {
 	}, true
 }
 
-// localFailures fires when most failures of the deciding level never
-// reached the target: surge's host ran out of descriptors or local ports.
+// localFailures fires when the deciding level failed its error SLO and
+// most of its failures never reached the target: surge's host could not
+// open connections (out of descriptors or local ports, or an address it
+// cannot use).
 func (d *data) localFailures(s Step) (result.Bottleneck, bool) {
 	e := s.R.Summary.Errors
 	local := e.ByClass["local"]
-	if local == 0 || 2*local < e.Count {
-		return result.Bottleneck{}, false
+	if local == 0 || 2*local < e.Count || !failed(s.R, "%") {
+		return result.Bottleneck{}, false // a few: noise beside what decided
 	}
 	return result.Bottleneck{
 		Class: Client,
-		Summary: fmt.Sprintf("surge's host ran out of file descriptors or local ports at %s, so these failures are the generator's, not the target's: raise ulimit -n, widen net.ipv4.ip_local_port_range, or keep connections alive, then run again.",
+		Summary: fmt.Sprintf("surge's host could not open connections at %s (out of file descriptors or local ports, or an address it cannot use, such as ::1 without IPv6), so these failures are the generator's, not the target's: raise ulimit -n, widen net.ipv4.ip_local_port_range, keep connections alive, or check the address, then run again.",
 			d.level(s.Level)),
 		Evidence: []string{
-			fmt.Sprintf("%d of %d failed requests at %s never reached the target (class local: out of descriptors or local ports)", local, e.Count, d.level(s.Level)),
+			fmt.Sprintf("%d of %d failed requests at %s never reached the target (class local)", local, e.Count, d.level(s.Level)),
 			fmt.Sprintf("errors at %s: %s", d.level(s.Level), classes(e.ByClass)),
 		},
 	}, true

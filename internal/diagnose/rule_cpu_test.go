@@ -60,8 +60,15 @@ func TestRuleCPU(t *testing.T) {
 		// processes spin on the 2 cores: the target gets about one core,
 		// not its two, and its threads wait for the rest.
 		name: "starved by other processes", file: "cpu-starved-busyhost-pid", class: "cpu",
-		summary:  []string{"starved of CPU", "ran on 52% of them"},
-		evidence: []string{"ran on 1.05: they waited 3.42 for a CPU"},
+		summary:  []string{"starved of CPU", "ran on 55% of them"},
+		evidence: []string{"ran on 1.09: they waited 3.36 for a CPU", "this machine's CPUs were 100% busy"},
+	}, {
+		// The same run had the machine not been busy (the other processes
+		// gone, the wait left): the target's own threads, not others, kept
+		// it from its cores; not starved.
+		name: "waiting, machine not busy", file: "cpu-starved-busyhost-pid", class: "cpu",
+		edit:       eachStep(func(s *result.Step) { setHost(s, 0.6) }),
+		notSummary: []string{"starved"},
 	}, {
 		// A prom probe without cores on a host too busy to give the target
 		// its core: 0.6–0.7 cores, no whole number, so no CPU verdict, and
@@ -83,4 +90,11 @@ func TestRuleCPUBackend(t *testing.T) {
 		evidence:    []string{"busiest probe prom=http://localhost:", "2% of 1 core", "this host is busy"},
 		notEvidence: []string{"fell as load grew"},
 	}})
+}
+
+// setHost sets the machine's CPU share seen by every probe.
+func setHost(s *result.Step, util float64) {
+	for _, w := range s.Probes {
+		w.HostCPUUtil = ptr(util)
+	}
 }

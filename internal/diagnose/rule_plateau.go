@@ -59,13 +59,14 @@ func (d *data) plateau() result.Bottleneck {
 	}
 
 	if r, ok := d.busiest(peak); ok {
-		// The target's CPU time per request, and the time it waited for a
-		// CPU, over the service time at the lowest load: near 1, the
-		// request in service is on a core, or ready to run, all the time
-		// it is served.
+		// The target's CPU time per request over the service time at the
+		// lowest load, less the time it waited for a CPU: near 1, the
+		// request in service is on a core whenever it is not waiting for
+		// one. (A lock held around a sleep keeps it low, however long the
+		// wake-ups wait on a busy machine.)
 		share := math.NaN()
-		if g := goodput(peak.R); g > 0 && r0 > 0 {
-			share = (r.used/g + q0) / r0
+		if g := goodput(peak.R); g > 0 && r0 > q0 {
+			share = r.used / g / (r0 - q0)
 		}
 		switch {
 		case r.known() && r.util >= saturatedCPU:
@@ -75,7 +76,9 @@ func (d *data) plateau() result.Bottleneck {
 					r.text(), probeNote(r, len(d.readings(peak))), rate(goodput(peak.R)), retroNote),
 				Evidence: ev,
 			}
-		case r.known() && !math.IsNaN(r.wait) && (r.used+r.wait)/r.cores >= saturatedCPU:
+		case r.known() && !math.IsNaN(r.wait) && r.used+r.wait >= r.cores && r.host >= busyHostShare:
+			// Work for every core, the machine full, the target on few of
+			// them: others hold the rest (NaN host: not this case).
 			ev = append(ev, fmt.Sprintf("the target's threads were ready to run for %.2f cores' worth of time but ran on %.2f: they waited %.2f for a CPU",
 				r.used+r.wait, r.used, r.wait))
 			return result.Bottleneck{
@@ -109,7 +112,7 @@ func (d *data) plateau() result.Bottleneck {
 			if q0 >= 0.1*r0 {
 				waited = fmt.Sprintf(" and waited %s for a core at %s", ms(1000*q0), d.level(low.Level))
 			}
-			ev = append(ev, fmt.Sprintf("each request took ≈ %s of the target's CPU (%.2f cores ÷ %s req/s)%s, %.0f%% of its service time at %s (%s): the request in service was on a core, or ready to run, nearly all the time",
+			ev = append(ev, fmt.Sprintf("each request took ≈ %s of the target's CPU (%.2f cores ÷ %s req/s)%s, %.0f%% of its service time at %s (%s, less that wait): the request in service was on a core nearly all the time it was not waiting for one",
 				ms(1000*r.used/goodput(peak.R)), r.used, rate(goodput(peak.R)), waited, 100*min(share, 1), d.level(low.Level), ms(low.R.Summary.Latency.Mean)))
 			return result.Bottleneck{
 				Class: CPU,

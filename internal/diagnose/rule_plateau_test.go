@@ -68,7 +68,7 @@ func TestRulePlateau(t *testing.T) {
 		// request in service ready to run all the time.
 		name: "interpreter lock on a busy host", file: "cpu-gil-busy-start-pid", edit: unevenPlateau, class: "cpu",
 		summary:  []string{"One core is the limit", "interpreter lock"},
-		evidence: []string{"and waited 5.06ms for a core at 1 user", "89% of its service time"},
+		evidence: []string{"and waited 5.06ms for a core at 1 user", "78% of its service time"},
 	}, {
 		// ... and without the wait (a probe that cannot read it), the
 		// latency at 1 user looks like two requests in service: the

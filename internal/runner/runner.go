@@ -495,7 +495,7 @@ func ClientCheck(self selfcheck.Report, tot metrics.Totals, st load.Stats, plan 
 	}
 	if n := tot.ByClass[client.Local.String()]; n > 0 {
 		c.Warnings = append(c.Warnings, fmt.Sprintf(
-			"%d requests never reached the target: this host ran out of file descriptors or local ports to connect with (class local); raise ulimit -n, widen net.ipv4.ip_local_port_range, or keep connections alive instead of opening one per request",
+			"%d requests never reached the target: this host could not open connections (class local: out of file descriptors or local ports, or an address it cannot use, such as ::1 without IPv6); raise ulimit -n, widen net.ipv4.ip_local_port_range, keep connections alive instead of opening one per request, or check the address",
 			n))
 	}
 	if plan.Arrivals != nil {
