@@ -22,6 +22,12 @@ func badInputs(t *testing.T, u string) []badInput {
 	dir := t.TempDir()
 	var cs []badInput
 	add := func(want string, args ...string) { cs = append(cs, badInput{args, want}) }
+	// A body over 1 GiB, sparse: it takes no disk.
+	big := filepath.Join(dir, "big-body")
+	if f, err := os.Create(big); err == nil {
+		f.Truncate(1<<30 + 1)
+		f.Close()
+	}
 
 	// Flags both run and find take.
 	for _, cmd := range []string{"run", "find"} {
@@ -36,6 +42,7 @@ func badInputs(t *testing.T, u string) []badInput {
 		}
 		add("--body", cmd, "--body", "@"+filepath.Join(dir, "no-such-file"), u)
 		add("--body", cmd, "--body", "@"+dir, u)
+		add("--body", cmd, "--body", "@"+big, u)
 		for _, d := range []string{"0", "-1s", "abc", "1"} {
 			add("--timeout", cmd, "--timeout", d, u)
 		}
