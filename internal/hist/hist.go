@@ -4,6 +4,10 @@
 // percentiles carry a bounded relative error (0.1 %) instead of coming from
 // a sample.
 //
+// A histogram takes its counts' memory when it first holds a value: one
+// that is never written (the send lag of a closed-model run, a shard no
+// goroutine records on) costs a few words.
+//
 // A Histogram provides no internal synchronization: callers that record
 // from several goroutines must hold their own lock (the metrics package
 // shards histograms for that reason).
@@ -32,18 +36,28 @@ const (
 // Histogram is a latency histogram with surge's fixed geometry.
 // The zero value is not usable; call New.
 type Histogram struct {
-	h       *hdr.Histogram
-	min     int64 // exact, µs; math.MaxInt64 when empty
-	max     int64 // exact, µs
+	h       *hdr.Histogram // nil until the first observation
+	min     int64          // exact, µs; math.MaxInt64 when empty
+	max     int64          // exact, µs
 	clamped int64
 }
 
 // New returns an empty histogram.
 func New() *Histogram {
-	return &Histogram{
-		h:   hdr.New(int64(Lowest/time.Microsecond), int64(Highest/time.Microsecond), SigFigs),
-		min: math.MaxInt64,
+	return &Histogram{min: math.MaxInt64}
+}
+
+// newHDR returns empty counts of surge's geometry.
+func newHDR() *hdr.Histogram {
+	return hdr.New(int64(Lowest/time.Microsecond), int64(Highest/time.Microsecond), SigFigs)
+}
+
+// counts returns h's counts, made on first use.
+func (h *Histogram) counts() *hdr.Histogram {
+	if h.h == nil {
+		h.h = newHDR()
 	}
+	return h.h
 }
 
 // Record adds one observation. Negative durations count as zero; durations
@@ -59,7 +73,7 @@ func (h *Histogram) Record(d time.Duration) {
 		h.clamped++
 	}
 	// In range by construction, so RecordValue cannot fail.
-	_ = h.h.RecordValue(v)
+	_ = h.counts().RecordValue(v)
 	if v < h.min {
 		h.min = v
 	}
@@ -70,11 +84,11 @@ func (h *Histogram) Record(d time.Duration) {
 
 // Merge adds every observation of o to h. o is unchanged.
 func (h *Histogram) Merge(o *Histogram) {
-	if o.h.TotalCount() == 0 {
+	if o.Count() == 0 {
 		return
 	}
 	// Same geometry on both sides, so nothing can be dropped.
-	_ = h.h.Merge(o.h)
+	_ = h.counts().Merge(o.h)
 	if o.min < h.min {
 		h.min = o.min
 	}
@@ -85,11 +99,9 @@ func (h *Histogram) Merge(o *Histogram) {
 }
 
 // Reset empties the histogram, keeping its memory. An empty one is left
-// alone: clearing its counts would touch every page of them, and a
-// histogram that is never written (the send lag of a closed-model run)
-// then never costs resident memory.
+// alone: clearing its counts would touch every page of them.
 func (h *Histogram) Reset() {
-	if h.h.TotalCount() == 0 {
+	if h.Count() == 0 {
 		return
 	}
 	h.h.Reset()
@@ -99,7 +111,12 @@ func (h *Histogram) Reset() {
 }
 
 // Count returns the number of observations.
-func (h *Histogram) Count() int64 { return h.h.TotalCount() }
+func (h *Histogram) Count() int64 {
+	if h.h == nil {
+		return 0
+	}
+	return h.h.TotalCount()
+}
 
 // Clamped returns how many observations exceeded Highest.
 func (h *Histogram) Clamped() int64 { return h.clamped }
@@ -151,7 +168,11 @@ func (h *Histogram) Max() time.Duration {
 // format, base64 encoded: the form stored in a result's "histogram" key,
 // readable by any HdrHistogram implementation.
 func (h *Histogram) Encode() (string, error) {
-	b, err := h.h.Encode(hdr.V2CompressedEncodingCookieBase)
+	c := h.h
+	if c == nil {
+		c = newHDR()
+	}
+	b, err := c.Encode(hdr.V2CompressedEncodingCookieBase)
 	if err != nil {
 		return "", fmt.Errorf("encode histogram: %w", err)
 	}
@@ -167,7 +188,7 @@ func Decode(s string) (*Histogram, error) {
 		return nil, fmt.Errorf("decode histogram: %w", err)
 	}
 	h := New()
-	if dropped := h.h.Merge(d); dropped > 0 {
+	if dropped := h.counts().Merge(d); dropped > 0 {
 		return nil, fmt.Errorf("decode histogram: %d values outside 1µs..1h", dropped)
 	}
 	if h.Count() > 0 {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -149,6 +150,48 @@ func TestEmpty(t *testing.T) {
 	h := hist.New()
 	if h.Quantile(0.99) != 0 || h.Mean() != 0 || h.Min() != 0 || h.Max() != 0 {
 		t.Fatal("empty histogram should report zeros")
+	}
+}
+
+// A histogram that is never written must not cost its counts: a closed-model
+// run keeps a dozen send-lag histograms that stay empty, and every one would
+// otherwise hold 180 KB of heap that the garbage collector paces against.
+// Reset, Merge of an empty one and the readers leave it that way; the first
+// observation, or merging a non-empty one, gives it its counts.
+func TestEmptyHoldsNoCounts(t *testing.T) {
+	const n = 64
+	var before, after runtime.MemStats
+	hs := make([]*hist.Histogram, n)
+	runtime.ReadMemStats(&before)
+	for i := range hs {
+		hs[i] = hist.New()
+	}
+	for i, h := range hs {
+		h.Reset()
+		h.Merge(hs[(i+1)%n])
+		_ = h.Quantile(0.99) + h.Mean() + h.Min() + h.Max()
+		_ = h.Count() + h.Clamped()
+		h.Buckets(func(time.Duration, int64) { t.Fatal("bucket in an empty histogram") })
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > n*1024 {
+		t.Fatalf("%d empty histograms allocated %d bytes, want under 1 KB each", n, got)
+	}
+	runtime.KeepAlive(hs)
+
+	full := hist.New()
+	full.Record(3 * time.Millisecond)
+	hs[0].Merge(full)
+	hs[1].Record(5 * time.Millisecond)
+	if hs[0].Count() != 1 || hs[0].Quantile(0.5) != full.Quantile(0.5) || hs[1].Max() != 5*time.Millisecond {
+		t.Fatalf("after the first value: merged %d (p50 %v), recorded max %v", hs[0].Count(), hs[0].Quantile(0.5), hs[1].Max())
+	}
+	s, err := hist.New().Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := hist.Decode(s); err != nil || d.Count() != 0 {
+		t.Fatalf("an empty histogram's encoding decodes to %v, %v", d, err)
 	}
 }
 
