@@ -77,6 +77,9 @@ type loopMsg struct {
 	hs   *handshaken
 }
 
+// keepMsgs is the most messages a loop's emptied inbox keeps room for.
+const keepMsgs = 1024
+
 // readBufSize is each loop's read buffer: one per loop, not per user.
 const readBufSize = 64 << 10
 
@@ -149,9 +152,13 @@ func (l *loop) run() {
 	defer close(l.done)
 	for {
 		l.mu.Lock()
-		l.batch = append(l.batch[:0], l.inbox...)
-		clear(l.inbox)
-		l.inbox = l.inbox[:0]
+		// The inbox becomes the batch, and the spent batch the inbox: no
+		// copy. Users starting by thousands at once fill it far beyond
+		// its usual few messages; that room is not kept (see keepMsgs).
+		l.batch, l.inbox = l.inbox, l.batch[:0]
+		if cap(l.inbox) > keepMsgs {
+			l.inbox = nil
+		}
 		stopping := l.stopping
 		if len(l.batch) == 0 && !stopping {
 			l.sleeping = true
