@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,6 +162,10 @@ type Engine struct {
 
 	nworkers atomic.Int64 // workers numbered so far
 
+	// reqCtx is the requests' context, canceled when Run returns; the
+	// users on the event loops read it here rather than each hold it.
+	reqCtx context.Context
+
 	mu      sync.Mutex
 	workers []*workerState
 	// Closed-model users whose requests run on the client's event loops:
@@ -213,6 +218,7 @@ func New(p Plan, newWorker func(worker int) Worker, sink Sink) (*Engine, error) 
 func (e *Engine) Run(ctx context.Context) Stats {
 	reqCtx, cancelReqs := context.WithCancel(ctx)
 	defer cancelReqs()
+	e.reqCtx = reqCtx
 
 	e.mu.Lock()
 	e.start = time.Now()
@@ -348,6 +354,12 @@ func (e *Engine) runClosed(reqCtx context.Context) {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	spawned := 0
+	// Room for every user's counters at once, not by doubling: ten
+	// thousand users start in the first instants, and each doubling
+	// would leave its old array behind as garbage at the peak.
+	e.mu.Lock()
+	e.workers = slices.Grow(e.workers, e.plan.Users.Max())
+	e.mu.Unlock()
 	for {
 		want := e.plan.Users.At(time.Since(e.start))
 		if int64(want) != e.target.Load() {
@@ -367,7 +379,7 @@ func (e *Engine) runClosed(reqCtx context.Context) {
 			e.spawned.Add(1)
 			id, w := e.newWorker()
 			if s, ok := w.Sender.(client.Starter); ok {
-				u := e.newAsyncUser(reqCtx, spawned, id, w.Journey, s)
+				u := e.newAsyncUser(spawned, id, w.Journey, s)
 				u.iterate()
 			} else {
 				go e.user(reqCtx, spawned, id, e.count(padded()), w)
@@ -473,7 +485,6 @@ func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, w 
 // at once.
 type asyncUser struct {
 	e     *Engine
-	ctx   context.Context
 	st    workerState // not padded: the struct around it keeps it apart
 	j     Journey
 	s     client.Starter
@@ -495,8 +506,8 @@ func (u *asyncUser) next() {
 	u.x, u.cur = x, int32(cur)
 }
 
-func (e *Engine) newAsyncUser(ctx context.Context, index, id int, j Journey, s client.Starter) *asyncUser {
-	u := &asyncUser{e: e, ctx: ctx, index: int32(index), id: int32(id), j: j, s: s}
+func (e *Engine) newAsyncUser(index, id int, j Journey, s client.Starter) *asyncUser {
+	u := &asyncUser{e: e, index: int32(index), id: int32(id), j: j, s: s}
 	e.count(&u.st)
 	u.done = u.finished
 	if e.plan.Think > 0 || e.plan.ThinkMax > 0 {
@@ -508,6 +519,9 @@ func (e *Engine) newAsyncUser(ctx context.Context, index, id int, j Journey, s c
 		u.wait.Stop()
 	}
 	e.mu.Lock()
+	if e.async == nil {
+		e.async = make([]*asyncUser, 0, e.plan.Users.Max()) // see runClosed
+	}
 	e.async = append(e.async, u)
 	e.mu.Unlock()
 	return u
@@ -558,7 +572,7 @@ func (u *asyncUser) step() {
 		return
 	}
 	u.st.sent.Add(1)
-	u.s.Start(u.ctx, u.x, u.done)
+	u.s.Start(u.e.reqCtx, u.x, u.done)
 }
 
 // finished records a request's outcome and goes on to the next step.
