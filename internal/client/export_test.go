@@ -20,13 +20,13 @@ func ReadResponse(br *bufio.Reader, head bool, body io.Writer) (code int, close 
 			if errors.Is(err, io.EOF) {
 				err = p.end()
 			}
-			return p.resp.code, p.resp.close, p.resp.bodyLen, err
+			return int(p.resp.code), p.resp.close, p.resp.bodyLen, err
 		}
 		piece, _ := br.Peek(br.Buffered())
 		n, done, err := p.feed(piece)
 		br.Discard(n)
 		if err != nil || done {
-			return p.resp.code, p.resp.close, p.resp.bodyLen, err
+			return int(p.resp.code), p.resp.close, p.resp.bodyLen, err
 		}
 	}
 }

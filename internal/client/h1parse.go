@@ -28,7 +28,7 @@ const maxInterim = 5
 // h1Response is what the parser learns about one response.
 type h1Response struct {
 	bodyLen int64 // body bytes read
-	code    int
+	code    int32
 	close   bool // the connection cannot carry another request
 	// retryAfter is true when the final head carried Retry-After.
 	retryAfter bool
@@ -74,10 +74,10 @@ type h1Parser struct {
 	body    io.Writer // receives the body; nil discards it
 	hdr     *[]byte   // receives the final response's header lines; nil: none
 	partial []byte    // a line cut by the end of a piece
-	total   int       // bytes of the head so far
 	left    int64     // bytes left of the body or of the current chunk
 	resp    h1Response
 	f       framing
+	total   int32 // bytes of the head so far, at most maxHeadBytes
 	interim int32 // 1xx responses read
 	state   pstate
 	head    bool // the request was a HEAD
@@ -284,8 +284,8 @@ func (p *h1Parser) statusLine(line []byte) error {
 	if code < 100 {
 		return fmt.Errorf("%w: bad status code in %q", ErrMalformed, clip(line))
 	}
-	p.resp.code = code
-	p.state, p.first, p.total = sHeader, true, len(line)
+	p.resp.code = int32(code)
+	p.state, p.first, p.total = sHeader, true, int32(min(len(line), maxHeadBytes+1))
 	return nil
 }
 
@@ -296,7 +296,9 @@ func (p *h1Parser) headerLine(line []byte) error {
 	if len(line) == 0 {
 		return p.endHead()
 	}
-	if p.total += len(line); p.total > maxHeadBytes {
+	total := int(p.total) + len(line)
+	p.total = int32(min(total, maxHeadBytes+1))
+	if total > maxHeadBytes {
 		return fmt.Errorf("%w: response head larger than %d bytes", ErrMalformed, maxHeadBytes)
 	}
 	if line[0] == ' ' || line[0] == '\t' {
@@ -339,7 +341,7 @@ func (p *h1Parser) headerLine(line []byte) error {
 
 // endHead decides, from the head just read, how the body is framed.
 func (p *h1Parser) endHead() error {
-	code := p.resp.code
+	code := int(p.resp.code)
 	if code >= 100 && code < 200 {
 		if code == 101 {
 			return fmt.Errorf("%w: unexpected 101 Switching Protocols", ErrMalformed)

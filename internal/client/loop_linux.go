@@ -25,6 +25,7 @@ import (
 // when their connection is adopted, so an exchange costs one write and
 // one or two reads, and no epoll_ctl.
 type loop struct {
+	c      *Client // whose loop this is
 	epfd   int
 	wakefd int // an eventfd that post writes to wake the loop
 	buf    []byte
@@ -83,7 +84,7 @@ const keepMsgs = 1024
 // readBufSize is each loop's read buffer: one per loop, not per user.
 const readBufSize = 64 << 10
 
-func newLoop(maxConnecting int) (*loop, error) {
+func newLoop(c *Client, maxConnecting int) (*loop, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -99,7 +100,7 @@ func newLoop(maxConnecting int) (*loop, error) {
 		unix.Close(wakefd)
 		return nil, err
 	}
-	l := &loop{epfd: epfd, wakefd: wakefd, buf: make([]byte, readBufSize), maxConnecting: maxConnecting,
+	l := &loop{c: c, epfd: epfd, wakefd: wakefd, buf: make([]byte, readBufSize), maxConnecting: maxConnecting,
 		events: make([]unix.EpollEvent, 256), done: make(chan struct{})}
 	go l.run()
 	return l, nil
@@ -320,13 +321,13 @@ func (l *loop) connect(s *h1Sender) {
 			l.hsWaiting.push(s)
 			return
 		}
-		s.c.conns.dials.Add(1)
+		s.l.c.conns.dials.Add(1)
 		l.handshakes++
 		s.state = handshaking
 		l.handshake(s)
 		return
 	}
-	s.c.conns.dials.Add(1)
+	s.l.c.conns.dials.Add(1)
 	fd, err := unix.Socket(s.to.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 	if err == nil {
 		// Requests are written whole: no reason to wait for more.
@@ -344,7 +345,7 @@ func (l *loop) connect(s *h1Sender) {
 	if err != nil && localExhaustion(err) {
 		// Out of descriptors or buffers: nothing reached the target. The
 		// request waits and tries again (backing off) until its timeout.
-		s.c.conns.dialErrors.Add(1)
+		s.l.c.conns.dialErrors.Add(1)
 		s.dialFails++
 		s.notBefore = monoNow().add(dialBackoff(int(s.dialFails)))
 		if s.notBefore.sub(s.began) > s.timeout() {
@@ -399,7 +400,7 @@ func (l *loop) connectFailed(s *h1Sender, class Class, err error) {
 	if s.ctx.Err() != nil {
 		class = Canceled // surge gave up on it: not the target's failure
 	} else {
-		s.c.conns.dialErrors.Add(1)
+		s.l.c.conns.dialErrors.Add(1)
 		s.dialFails++
 		s.notBefore = monoNow().add(dialBackoff(int(s.dialFails)))
 	}
@@ -481,7 +482,7 @@ func (c *Client) loops() []*loop {
 	c.lp.once.Do(func() {
 		n := runtime.NumCPU()
 		for range n {
-			l, err := newLoop(max(maxDialing/n, 64))
+			l, err := newLoop(c, max(maxDialing/n, 64))
 			if err != nil {
 				break // fewer loops, or none: then net/http carries the load
 			}

@@ -17,14 +17,13 @@ import (
 // goroutine, one exchange at a time.
 type h1Sender struct {
 	// Every user holds one for the whole run: what most runs do not need
-	// lives behind pointers (more, w, waiter), so that ten thousand users
-	// cost a few megabytes.
-	c    *Client
+	// lives behind pointers (more, w), so that ten thousand users cost a
+	// few megabytes. The Client is the loop's (l.c).
 	l    *loop
 	x    *Exchange   // the exchange under way
 	f    *h1Form     // its request's form
 	to   *target     // where the connection goes
-	more *senderBufs // nil until a request is rendered per user or keeps its answer
+	more *senderBufs // nil until a request is rendered per user, keeps its answer, or Do is called
 
 	// Owned by the loop's goroutine.
 	wire       []byte // the bytes of the exchange under way
@@ -43,7 +42,6 @@ type h1Sender struct {
 	w          *tlsWire // on a TLS connection: the socket under w.tc
 	done       func(Result)
 	ctx        context.Context
-	waiter     *doWaiter // Do's, made on its first call
 }
 
 // doWaiter is how Do waits for the outcome Start delivers.
@@ -55,16 +53,17 @@ type doWaiter struct {
 // senderBufs are a sender's buffers for requests rendered per user
 // (templates, cookies) and for the answers a request keeps.
 type senderBufs struct {
-	buf     []byte // a rendered request
-	bodyBuf []byte // its rendered body
-	body    capped // the response body, when the request keeps it
-	hdr     []byte // the response header lines, when the request keeps them
+	buf     []byte    // a rendered request
+	bodyBuf []byte    // its rendered body
+	body    capped    // the response body, when the request keeps it
+	hdr     []byte    // the response header lines, when the request keeps them
+	waiter  *doWaiter // Do's, made on its first call
 }
 
 // bufs returns s's buffers, making them on first use.
 func (s *h1Sender) bufs() *senderBufs {
 	if s.more == nil {
-		s.more = &senderBufs{body: capped{max: s.c.maxBody()}}
+		s.more = &senderBufs{body: capped{max: s.l.c.maxBody()}}
 	}
 	return s.more
 }
@@ -86,7 +85,7 @@ func (c *Client) newLoopSender(worker int) Sender {
 	if len(ls) == 0 {
 		return nil
 	}
-	return &h1Sender{c: c, l: ls[uint(worker)%uint(len(ls))], fd: -1}
+	return &h1Sender{l: ls[uint(worker)%uint(len(ls))], fd: -1}
 }
 
 // Start implements Starter: it begins one exchange, and done is called
@@ -97,12 +96,13 @@ func (s *h1Sender) Start(ctx context.Context, x *Exchange, done func(Result)) {
 
 // Do implements Sender, for callers that wait.
 func (s *h1Sender) Do(ctx context.Context, x *Exchange) Result {
-	if s.waiter == nil {
+	b := s.bufs()
+	if b.waiter == nil {
 		res := make(chan Result, 1)
-		s.waiter = &doWaiter{res: res, deliver: func(r Result) { res <- r }}
+		b.waiter = &doWaiter{res: res, deliver: func(r Result) { res <- r }}
 	}
-	s.Start(ctx, x, s.waiter.deliver)
-	return <-s.waiter.res
+	s.Start(ctx, x, b.waiter.deliver)
+	return <-b.waiter.res
 }
 
 // timeout is the limit of the exchange under way: its request's, else
@@ -111,7 +111,7 @@ func (s *h1Sender) timeout() time.Duration {
 	if t := s.x.Req.Timeout; t > 0 {
 		return t
 	}
-	return s.c.cfg.Timeout
+	return s.l.c.cfg.Timeout
 }
 
 // start begins an exchange on the loop.
@@ -123,7 +123,7 @@ func (s *h1Sender) start(ctx context.Context, x *Exchange, done func(Result)) {
 		return
 	}
 	if s.f == nil || s.f.r != x.Req {
-		s.f = s.c.h1FormOf(x.Req)
+		s.f = s.l.c.h1FormOf(x.Req)
 	}
 	if s.f.to != s.to {
 		// A step to another host: the connection cannot carry it.
@@ -350,10 +350,10 @@ func (s *h1Sender) complete(closeConn bool) {
 	resp := s.p.resp
 	// A server may answer before it has read the whole request (a 413,
 	// say): what is left of it cannot go on this connection.
-	if closeConn || resp.close || s.c.cfg.NoKeepAlive || s.unsent() {
+	if closeConn || resp.close || s.l.c.cfg.NoKeepAlive || s.unsent() {
 		s.closeConn()
 	}
-	res := Result{Code: resp.code, Class: ClassOfStatus(resp.code), Proto: 1, RetryAfter: resp.retryAfter}
+	res := Result{Code: int(resp.code), Class: ClassOfStatus(int(resp.code)), Proto: 1, RetryAfter: resp.retryAfter}
 	if s.x.Req.KeepBody {
 		res.Body = s.more.body.buf
 	}
@@ -375,7 +375,8 @@ func (s *h1Sender) fail(class Class) {
 	if s.ctx.Err() != nil {
 		class = Canceled
 	}
-	s.finish(Result{Code: s.p.resp.code, Class: class, Proto: protoIf(s.p.resp.code)})
+	code := int(s.p.resp.code)
+	s.finish(Result{Code: code, Class: class, Proto: protoIf(code)})
 }
 
 // failBeforeAnswer drops the connection after an error that came before

@@ -184,7 +184,7 @@ type handshaken struct {
 // outcome to the loop. Called on the loop, with a handshake slot taken.
 func (l *loop) handshake(s *h1Sender) {
 	ctx, to, timeout := s.ctx, s.to, s.timeout()
-	dial := s.c.dial
+	dial := s.l.c.dial
 	go func() {
 		hctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -250,7 +250,7 @@ func (l *loop) handshook(s *h1Sender, h *handshaken) {
 	if h.err != nil {
 		class := classify(h.err, s.ctx.Err() != nil)
 		if s.ctx.Err() == nil {
-			s.c.conns.dialErrors.Add(1)
+			s.l.c.conns.dialErrors.Add(1)
 			s.dialFails++
 			s.notBefore = monoNow().add(dialBackoff(int(s.dialFails)))
 		}
