@@ -14,20 +14,19 @@ import (
 // safe for concurrent use.
 type User struct {
 	// Every user holds one for the whole run: what few runs need lives
-	// behind pointers made on first use (jar, more).
+	// behind a pointer made on first use (more).
 	p      *Plan
 	vals   tmpl.Values
 	x      client.Exchange
-	jar    *jar // nil when the plan keeps no cookies
 	flow   *planFlow
-	cur    *PlanStep
-	more   *userMore // nil until a choice is random or a check renders text
-	at     int32     // next step of the flow
+	more   *userMore // made with the user when the plan keeps cookies, else on first need
+	at     int32     // next step of the flow; the step under way is the one before
 	failed bool
 }
 
 // userMore is what a user makes only when a run needs it.
 type userMore struct {
+	jar     *jar       // nil when the plan keeps no cookies
 	rng     *rand.Rand // for random choices: see random
 	scratch []byte     // a check's rendered text
 }
@@ -50,7 +49,7 @@ func (p *Plan) NewUser(user int, runID string) *User {
 	}
 	u.x.Vals = &u.vals
 	if p.jar {
-		u.jar = &jar{now: p.now}
+		u.extra().jar = &jar{now: p.now}
 	}
 	return u
 }
@@ -92,26 +91,30 @@ func (u *User) Next() (*client.Exchange, int) {
 	}
 	i := u.flow.steps[u.at]
 	u.at++
-	u.cur = u.p.Steps[i]
+	st := u.p.Steps[i]
 	u.vals.N++
-	u.x.Req = u.cur.Request
+	u.x.Req = st.Request
 	if u.p.jar {
-		j := u.jar
-		j.path = u.cur.Request.AppendURI(j.path[:0], &u.vals)
+		j := u.more.jar
+		j.path = st.Request.AppendURI(j.path[:0], &u.vals)
 		if q := bytes.IndexByte(j.path, '?'); q >= 0 {
 			j.path = j.path[:q]
 		}
-		u.x.Cookie = j.header(u.x.Cookie[:0], u.cur.site, j.path)
+		u.x.Cookie = j.header(u.x.Cookie[:0], st.site, j.path)
 	}
 	return &u.x, i
 }
 
+// step returns the step under way: the one Next returned last.
+func (u *User) step() *PlanStep { return u.p.Steps[u.flow.steps[u.at-1]] }
+
 // Done implements the engine's Journey: it applies the step's checks,
 // extracts its variables and keeps its cookies.
 func (u *User) Done(res client.Result) (client.Result, time.Duration) {
-	st := u.cur
+	st := u.step()
 	if u.p.jar && res.Header != nil {
-		u.jar.update(res.Header, u.cur.site, u.jar.path)
+		j := u.more.jar
+		j.update(res.Header, st.site, j.path)
 	}
 	if res.Code > 0 && (res.Class == client.OK || (res.Class == client.HTTP4xx || res.Class == client.HTTP5xx) && st.checksStatus()) {
 		res.Class = client.OK
