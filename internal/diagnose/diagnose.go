@@ -77,6 +77,9 @@ const (
 	idleGenerator     = 50.0 // surge CPU percent below which timer lag is the host's, not surge's
 	memoryGrowthBytes = 50 << 20
 	memoryGrowthShare = 0.5
+	// memorySettledShare: memory that grew less than this share of the
+	// run's growth per request during the last step has levelled off.
+	memorySettledShare = 0.25
 )
 
 // Diagnose names the bottleneck.
@@ -100,6 +103,8 @@ func Diagnose(in Input) result.Bottleneck {
 			v.Secondary = append(v.Secondary, Memory)
 			v.Evidence = append(v.Evidence, d.memoryEvidence())
 		}
+	} else if line, ok := d.memorySettledLine(); ok {
+		v.Evidence = append(v.Evidence, line)
 	}
 	if v.Evidence == nil {
 		v.Evidence = []string{}

@@ -57,25 +57,84 @@ func (d *data) rssSpan() (first, last float64, ok bool) {
 	return vals[0], vals[len(vals)-1], true
 }
 
-// memoryGrew reports steady growth of the target's RSS over the run.
-func (d *data) memoryGrew() bool {
-	var vals []float64
+// rssGrowth is how the target's RSS moved over the run: by step in the
+// order they ran, with the requests each served, and the last step's own
+// growth inside its window.
+type rssGrowth struct {
+	vals     []float64 // RSS at each step that knows it
+	requests int64     // served by those steps
+	// last step: its growth within its window (when the probe says) and
+	// its requests
+	lastDelta    float64
+	lastRequests int64
+	lastKnown    bool
+}
+
+func (d *data) rssGrowth() rssGrowth {
+	var g rssGrowth
 	for _, s := range d.ordered {
-		if w := firstWindow(s.R); w != nil && w.RSSBytes != nil {
-			vals = append(vals, *w.RSSBytes)
+		w := firstWindow(s.R)
+		if w == nil || w.RSSBytes == nil {
+			continue
+		}
+		g.vals = append(g.vals, *w.RSSBytes)
+		g.requests += s.R.Summary.Requests
+		g.lastKnown = w.RSSDeltaBytes != nil && s.R.Summary.Requests > 0
+		if g.lastKnown {
+			g.lastDelta, g.lastRequests = *w.RSSDeltaBytes, s.R.Summary.Requests
 		}
 	}
-	if len(vals) < 3 {
+	return g
+}
+
+// grew reports growth that is large and steady over the run: higher
+// after nearly every step, by at least memoryGrowthBytes and by
+// memoryGrowthShare of where it began.
+func (g rssGrowth) grew() bool {
+	if len(g.vals) < 3 {
 		return false
 	}
 	up := 0
-	for i := 1; i < len(vals); i++ {
-		if vals[i] > vals[i-1] {
+	for i := 1; i < len(g.vals); i++ {
+		if g.vals[i] > g.vals[i-1] {
 			up++
 		}
 	}
-	growth := vals[len(vals)-1] - vals[0]
-	return growth >= memoryGrowthBytes && growth >= memoryGrowthShare*vals[0] && float64(up) >= 0.75*float64(len(vals)-1)
+	growth := g.vals[len(g.vals)-1] - g.vals[0]
+	return growth >= memoryGrowthBytes && growth >= memoryGrowthShare*g.vals[0] && float64(up) >= 0.75*float64(len(g.vals)-1)
+}
+
+// settled reports growth that levelled off: the last step, which ran at
+// the top load (often the confirmation hold, the longest), grew less than
+// memorySettledShare of the run's growth per request. A leak keeps
+// growing with every request served; a heap that sizes itself up to the
+// load (a JVM's, V8's, a runtime's arenas) or a cache that fills to its
+// bound grows fast at first and then stops.
+func (g rssGrowth) settled() bool {
+	if !g.lastKnown || g.requests == 0 {
+		return false
+	}
+	perRequest := (g.vals[len(g.vals)-1] - g.vals[0]) / float64(g.requests)
+	return g.lastDelta/float64(g.lastRequests) < memorySettledShare*perRequest
+}
+
+// memoryGrew reports the growth of a leak: large, steady, and still
+// going at the end of the run.
+func (d *data) memoryGrew() bool {
+	g := d.rssGrowth()
+	return g.grew() && !g.settled()
+}
+
+// memorySettledLine says that the target's memory grew and then levelled
+// off, when it did: the evidence that a large growth is not a leak.
+func (d *data) memorySettledLine() (string, bool) {
+	g := d.rssGrowth()
+	if !g.grew() || !g.settled() {
+		return "", false
+	}
+	perRequest := (g.vals[len(g.vals)-1] - g.vals[0]) / float64(g.requests)
+	return fmt.Sprintf("target RSS grew from %s to %s, then levelled off: %s per request over the last step, %s over the run (a heap or cache sizing itself to the load, not a leak)",
+		bytes(g.vals[0]), bytes(g.vals[len(g.vals)-1]), bytes(g.lastDelta/float64(g.lastRequests)), bytes(perRequest)), true
 }
 
 func (d *data) memoryEvidence() string {
