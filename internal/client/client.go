@@ -181,6 +181,14 @@ type Result struct {
 	// RetryAfter is true when the response carried Retry-After: a 503
 	// with it asks to come back later (a quota), without it sheds load.
 	RetryAfter bool
+	// Tail is how long the response took from its first byte to its
+	// last: its transfer, or a stall in the middle of it (a server that
+	// writes its head and its body apart with Nagle's algorithm on waits
+	// for the client's delayed ACK, 40 ms on Linux). The latency less the
+	// tail is the time to the first byte. HasTail says it was measured:
+	// on surge's own HTTP/1.1 path, not on net/http's or HTTP/2's.
+	Tail    time.Duration
+	HasTail bool
 	// Body and Header hold what the request asked to keep of a response
 	// (Request.KeepBody, KeepHeaders): the body, up to Config.MaxBody
 	// bytes, and the header lines ("Name: value\r\n" each). They belong

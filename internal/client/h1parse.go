@@ -78,7 +78,10 @@ type h1Parser struct {
 	resp    h1Response
 	f       framing
 	total   int32 // bytes of the head so far, at most maxHeadBytes
-	interim int32 // 1xx responses read
+	// firstUS is when the response's first byte came, in microseconds
+	// after the exchange began (saturated at MaxInt32): see tail.
+	firstUS int32
+	interim uint8 // 1xx responses read, at most maxInterim+1
 	state   pstate
 	head    bool // the request was a HEAD
 	http10  bool

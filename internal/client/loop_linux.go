@@ -32,6 +32,10 @@ type loop struct {
 	events []unix.EpollEvent
 	byFd   []*h1Sender // the sender that owns each adopted fd
 	batch  []loopMsg
+	// now is when the last epoll_wait returned: the time the events it
+	// reported arrived, to the precision of one round of the loop (one
+	// clock read for up to len(events) responses).
+	now mono
 
 	// The deadline queue: senders connecting or with an exchange on the
 	// wire, by deadline (see enqueue).
@@ -177,6 +181,7 @@ func (l *loop) run() {
 			continue // handling may have posted more: look before sleeping
 		}
 		n, err := unix.EpollWait(l.epfd, l.events, l.waitMillis())
+		l.now = monoNow()
 		l.mu.Lock()
 		l.sleeping = false
 		l.mu.Unlock()

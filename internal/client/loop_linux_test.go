@@ -329,3 +329,57 @@ func TestRefusedConnectsThroughTheQueue(t *testing.T) {
 		t.Fatalf("conns %+v, want %d dials, all failed, none open", cs, n)
 	}
 }
+
+// The event loops time how long a response took from its first byte to
+// its last. A server that writes its head, then its body after a pause
+// (what Nagle's algorithm against a delayed ACK does, 40 ms on Linux; here
+// a 30 ms sleep) gives a tail of the pause; one that writes both at once,
+// a tail of about nothing. The second request on each connection is the
+// one measured, as in a run (keep-alive).
+func TestLoopTimesTheResponseTail(t *testing.T) {
+	const pause = 30 * time.Millisecond
+	answer := func(split bool) string {
+		return rawServer(t, func(c net.Conn, br *bufio.Reader) {
+			for {
+				if _, err := readRequest(br); err != nil {
+					return
+				}
+				if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"); err != nil {
+					return
+				}
+				if split {
+					time.Sleep(pause)
+				}
+				if _, err := io.WriteString(c, "ok"); err != nil {
+					return
+				}
+			}
+		})
+	}
+	c, err := client.New(client.Config{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, split := range []bool{true, false} {
+		req, err := client.NewRequest("GET", answer(split)+"/", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := client.Bind(c, req, 0)
+		for i := range 2 {
+			t0 := time.Now()
+			r := b.Do(context.Background())
+			took := time.Since(t0)
+			if r.Class != client.OK || !r.HasTail {
+				t.Fatalf("split %v, request %d: class %v, tail measured %v", split, i, r.Class, r.HasTail)
+			}
+			if split && (r.Tail < pause-2*time.Millisecond || r.Tail > took) {
+				t.Errorf("head, %v pause, body: tail %v (the exchange took %v)", pause, r.Tail, took)
+			}
+			if !split && r.Tail > pause/3 {
+				t.Errorf("head and body in one write: tail %v, want about nothing", r.Tail)
+			}
+		}
+	}
+}

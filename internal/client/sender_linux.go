@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"time"
 
@@ -309,6 +310,9 @@ func (s *h1Sender) readable(hup bool) {
 			}
 			return
 		}
+		if !s.p.seen {
+			s.p.firstUS = int32(min(max(s.l.now.sub(s.began)/time.Microsecond, 0), math.MaxInt32))
+		}
 		k, done, perr := s.p.feed(buf[:n])
 		switch {
 		case perr != nil:
@@ -321,6 +325,13 @@ func (s *h1Sender) readable(hup bool) {
 			return
 		}
 	}
+}
+
+// tail is how long the response took to arrive once its first byte had:
+// from that byte to the last, read now (in this round of the loop).
+func (s *h1Sender) tail() time.Duration {
+	first := s.began.add(time.Duration(s.p.firstUS) * time.Microsecond)
+	return max(s.l.now.sub(first), 0)
 }
 
 // failRead fails the exchange after a read error or a cut response.
@@ -353,7 +364,7 @@ func (s *h1Sender) complete(closeConn bool) {
 	if closeConn || resp.close || s.l.c.cfg.NoKeepAlive || s.unsent() {
 		s.closeConn()
 	}
-	res := Result{Code: int(resp.code), Class: ClassOfStatus(int(resp.code)), Proto: 1, RetryAfter: resp.retryAfter}
+	res := Result{Code: int(resp.code), Class: ClassOfStatus(int(resp.code)), Proto: 1, RetryAfter: resp.retryAfter, Tail: s.tail(), HasTail: true}
 	if s.x.Req.KeepBody {
 		res.Body = s.more.body.buf
 	}

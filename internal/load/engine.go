@@ -450,14 +450,7 @@ func (e *Engine) user(reqCtx context.Context, index, id int, st *workerState, w 
 			t1 := time.Now()
 			st.done.Add(1)
 			res, wait := w.Journey.Done(res)
-			e.sink.Record(id, metrics.Outcome{
-				Latency:    t1.Sub(t0),
-				Code:       res.Code,
-				Class:      res.Class,
-				Proto:      res.Proto,
-				RetryAfter: res.RetryAfter,
-				Step:       step,
-			})
+			e.sink.Record(id, metrics.OutcomeOf(res, t1.Sub(t0), step))
 			if res.Class == client.Canceled {
 				return
 			}
@@ -581,14 +574,7 @@ func (u *asyncUser) finished(res client.Result) {
 	t1 := time.Since(e.start)
 	u.st.done.Add(1)
 	res, wait := u.j.Done(res)
-	e.sink.Record(int(u.id), metrics.Outcome{
-		Latency:    t1 - u.t0,
-		Code:       res.Code,
-		Class:      res.Class,
-		Proto:      res.Proto,
-		RetryAfter: res.RetryAfter,
-		Step:       int(u.cur),
-	})
+	e.sink.Record(int(u.id), metrics.OutcomeOf(res, t1-u.t0, int(u.cur)))
 	if res.Class == client.Canceled {
 		u.end()
 		return
@@ -819,14 +805,7 @@ func (o *openSender) finished(res client.Result) {
 	t1 := time.Now()
 	o.st.done.Add(1)
 	res, wait := o.j.Done(res)
-	out := metrics.Outcome{
-		Latency:    t1.Sub(o.t0),
-		Code:       res.Code,
-		Class:      res.Class,
-		Proto:      res.Proto,
-		RetryAfter: res.RetryAfter,
-		Step:       o.cur,
-	}
+	out := metrics.OutcomeOf(res, t1.Sub(o.t0), o.cur)
 	if o.first {
 		// The arrival's first request is measured from when it was due.
 		out.Latency, out.Lag, out.Scheduled = t1.Sub(o.due), o.t0.Sub(o.due), true
@@ -952,7 +931,7 @@ func (e *Engine) iterate(reqCtx context.Context, due time.Time, id int, st *work
 		t1 := time.Now()
 		st.done.Add(1)
 		res, wait := w.Journey.Done(res)
-		out := metrics.Outcome{Latency: t1.Sub(t0), Code: res.Code, Class: res.Class, Proto: res.Proto, RetryAfter: res.RetryAfter, Step: step}
+		out := metrics.OutcomeOf(res, t1.Sub(t0), step)
 		if first {
 			out.Latency, out.Lag, out.Scheduled = t1.Sub(due), t0.Sub(due), true
 			first = false

@@ -28,6 +28,17 @@ type Outcome struct {
 	Step int
 	// RetryAfter marks a response that carried Retry-After.
 	RetryAfter bool
+	// Tail is the time from the response's first byte to its last, when
+	// HasTail says the client measured it (see client.Result.Tail).
+	Tail    time.Duration
+	HasTail bool
+}
+
+// OutcomeOf is the outcome of the request of journey step step, answered
+// with res latency after it began (or was due).
+func OutcomeOf(res client.Result, latency time.Duration, step int) Outcome {
+	return Outcome{Latency: latency, Code: res.Code, Class: res.Class, Proto: res.Proto,
+		RetryAfter: res.RetryAfter, Tail: res.Tail, HasTail: res.HasTail, Step: step}
 }
 
 // maxCode bounds the status codes counted in arrays; others go to a map.
@@ -49,6 +60,10 @@ type counts struct {
 	iterOK    int64
 	iterFails int64
 	retry     int64 // responses with Retry-After
+	// The tails of the responses whose client measured them: their sum
+	// and count (see Outcome.Tail).
+	tail  time.Duration
+	tails int64
 }
 
 // newCounts returns counts for a run of the given number of journey
@@ -99,6 +114,10 @@ func (c *counts) add(o *Outcome) {
 	if o.RetryAfter {
 		c.retry++
 	}
+	if o.HasTail && o.Class.HasLatency() {
+		c.tail += o.Tail
+		c.tails++
+	}
 }
 
 func (c *counts) merge(o *counts) {
@@ -114,6 +133,8 @@ func (c *counts) merge(o *counts) {
 	}
 	c.iterOK += o.iterOK
 	c.iterFails += o.iterFails
+	c.tail += o.tail
+	c.tails += o.tails
 	c.requests += o.requests
 	for i, v := range o.classes {
 		c.classes[i] += v
@@ -151,6 +172,7 @@ func (c *counts) reset() {
 	c.odd = nil
 	c.proto = [3]int64{}
 	c.retry = 0
+	c.tail, c.tails = 0, 0
 }
 
 func (c *counts) errors() int64 {
@@ -315,6 +337,10 @@ func (c *counts) totals() Totals {
 		HTTP1:      c.proto[1],
 		HTTP2:      c.proto[2],
 		RetryAfter: c.retry,
+		Tails:      c.tails,
+	}
+	if c.tails > 0 {
+		t.Tail = c.tail / time.Duration(c.tails)
 	}
 	t.Latency.Merge(c.lat)
 	if c.lag != nil {
@@ -353,6 +379,10 @@ type Totals struct {
 	Iterations *IterTotals
 	// RetryAfter counts responses that carried Retry-After.
 	RetryAfter int64
+	// Tail is the mean time from a response's first byte to its last,
+	// over the Tails responses whose client measured it (0: none did).
+	Tail  time.Duration
+	Tails int64
 }
 
 // IterTotals counts the iterations of a journey run.

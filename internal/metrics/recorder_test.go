@@ -104,3 +104,26 @@ func TestRecorderCountsRetryAfter(t *testing.T) {
 		t.Fatalf("totals %+v: want 2 responses with Retry-After of 3", tot)
 	}
 }
+
+// The mean tail covers the responses whose client measured one, across
+// shards and ticks, and no others (a response from a path that does not
+// measure, or a failure with no latency).
+func TestRecorderMeansTheMeasuredTails(t *testing.T) {
+	r := metrics.NewRecorder(100, 0)
+	res := client.Result{Code: 200, Class: client.OK, Proto: 1, HasTail: true}
+	for w, tail := range []time.Duration{10 * time.Millisecond, 30 * time.Millisecond} {
+		res.Tail = tail
+		r.Record(w, metrics.OutcomeOf(res, 50*time.Millisecond, 0))
+	}
+	r.Tick(time.Second, metrics.Gauges{}, true)
+	r.Record(0, metrics.OutcomeOf(client.Result{Code: 200, Class: client.OK, Proto: 2, Tail: time.Second}, 50*time.Millisecond, 0))
+	r.Record(1, metrics.OutcomeOf(client.Result{Class: client.Refused, HasTail: true, Tail: time.Second}, 0, 0))
+	r.Tick(2*time.Second, metrics.Gauges{}, true)
+	tot := r.Totals()
+	if tot.Tails != 2 || tot.Tail != 20*time.Millisecond {
+		t.Fatalf("mean tail %v over %d responses, want 20ms over 2", tot.Tail, tot.Tails)
+	}
+	if tot.Requests != 4 {
+		t.Fatalf("requests %d, want 4", tot.Requests)
+	}
+}

@@ -109,6 +109,10 @@ type Latency struct {
 	P99  float64 `json:"p99"`
 	P999 float64 `json:"p999"`
 	Max  float64 `json:"max"`
+	// TTFB is the mean time to the response's first byte: Mean less the
+	// mean time the rest of the response took. Only where the client
+	// measures it (surge's own HTTP/1.1 path); absent elsewhere.
+	TTFB float64 `json:"ttfb_mean,omitzero"`
 }
 
 // Errors counts failed requests.

@@ -406,6 +406,9 @@ func orderThresholds(plain []result.Threshold, steps []StepThreshold, tot metric
 // throughput, latency, errors and status codes.
 func SummaryOf(tot metrics.Totals, elapsed time.Duration) result.Summary {
 	s := result.Summary{Requests: tot.Requests, Latency: LatencyOf(tot.Latency)}
+	if tot.Tails > 0 && tot.Latency.Count() > 0 {
+		s.Latency.TTFB = result.Ms(max(tot.Latency.Mean()-tot.Tail, time.Microsecond))
+	}
 	if elapsed > 0 {
 		s.RPS = result.Round(float64(tot.Requests)/elapsed.Seconds(), 1)
 	}
