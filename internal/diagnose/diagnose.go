@@ -80,6 +80,12 @@ const (
 	// memorySettledShare: memory that grew less than this share of the
 	// run's growth per request during the last step has levelled off.
 	memorySettledShare = 0.25
+	// delayedACK is how long Linux holds an ACK when it has nothing to
+	// send (TCP_DELACK_MIN, the delay on loopback and LANs). A server that
+	// writes a response's head and body apart with Nagle's algorithm on
+	// sends the body only once the head is acknowledged: the response
+	// stalls that long between its first byte and its last.
+	delayedACK = 40.0 // ms
 )
 
 // Diagnose names the bottleneck.
@@ -108,6 +114,9 @@ func Diagnose(in Input) result.Bottleneck {
 	}
 	if v.Evidence == nil {
 		v.Evidence = []string{}
+	}
+	if line, ok := d.ackStallLine(); ok {
+		v.Evidence = append(v.Evidence, line)
 	}
 	if line, ok := d.hostLag(); ok {
 		v.Evidence = append(v.Evidence, line)

@@ -32,7 +32,7 @@ func TestRuleMemory(t *testing.T) {
 		// same server, run before the last step's growth was read, was
 		// called "memory" (+164 MiB, "a leak or an unbounded cache").
 		name: "jvm heap levels off", file: "none-jvm-heap-settles-pid", class: "none",
-		evidence: []string{"levelled off", "not a leak"},
+		evidence:   []string{"levelled off", "not a leak"},
 		notSummary: []string{"leak"},
 	}, {
 		// The same run, had the hold grown as fast as the run did: a leak.

@@ -15,6 +15,13 @@ func (d *data) plateau() result.Bottleneck {
 	low := d.steps[0]
 	top := d.steps[len(d.steps)-1]
 	r0 := low.R.Summary.Latency.Mean / 1000 // seconds
+	// A response that stalled between its first byte and its last (see
+	// ackStall) was out of the server's hands meanwhile: the time it was
+	// in service ends at its first byte.
+	stall, stalled := ackStall(low)
+	if stalled {
+		r0 -= stall / 1000
+	}
 	// A request that waited for a CPU at the lowest load (a busy host)
 	// was in service no longer for it: Little's law takes the service
 	// time without that wait, which the plateau may not have paid alike.
@@ -40,10 +47,14 @@ func (d *data) plateau() result.Bottleneck {
 	}
 	ev = append(ev, fmt.Sprintf("latency grew with load: p95 %s at %s → %s at %s (×%.1f)",
 		ms(low.R.Summary.Latency.P95), d.level(low.Level), ms(top.R.Summary.Latency.P95), d.level(top.Level), ratio(top.R.Summary.Latency.P95, low.R.Summary.Latency.P95)))
-	if q0 >= 0.1*r0 {
+	switch {
+	case stalled:
+		ev = append(ev, fmt.Sprintf("Little's law: %s req/s × %s (mean time to the first byte at %s; the last came %s later, a stall the server was not serving through) ≈ %.1f requests in service at once",
+			rate(goodput(peak.R)), ms(1000*(r0-q0)), d.level(low.Level), ms(stall), limit))
+	case q0 >= 0.1*r0:
 		ev = append(ev, fmt.Sprintf("Little's law: %s req/s × %s (mean latency at %s, %s, less %s waiting for a CPU) ≈ %.1f requests in service at once",
 			rate(goodput(peak.R)), ms(1000*(r0-q0)), d.level(low.Level), ms(low.R.Summary.Latency.Mean), ms(1000*q0), limit))
-	} else {
+	default:
 		ev = append(ev, fmt.Sprintf("Little's law: %s req/s × %s (mean latency at %s) ≈ %.1f requests in service at once",
 			rate(goodput(peak.R)), ms(low.R.Summary.Latency.Mean), d.level(low.Level), limit))
 	}

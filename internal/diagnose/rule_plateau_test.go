@@ -154,3 +154,40 @@ func busyFirstThread(r *result.Result) {
 		w.BusiestThreadCores, w.CPUWaitCores = ptr(0.99), ptr(0.01)
 	}
 }
+
+// Java's built-in HttpServer (OpenJDK 17, 32 threads) writes a response's
+// head and body apart with Nagle's algorithm on: each response stalls
+// ~43 ms for the client's delayed ACK, after the server is done with it.
+// Little's law over the whole latency counted that stall as service and
+// read a limit of 9 for a lock around a 5 ms sleep, 13 for a semaphore of
+// 4 around a 20 ms sleep; over the time to the first byte it reads 1.0
+// and 4.1. Without the first-byte figure (older results, HTTP/2), the
+// old reading comes back, and nothing is said of a stall.
+func TestRulePlateauDelayedACKStall(t *testing.T) {
+	noTTFB := eachStep(func(s *result.Step) { s.Latency.TTFB = 0 })
+	runReplays(t, []replayCase{{
+		name: "lock around a sleep", file: "serialized-jvm-ackstall-pid", class: "serialized",
+		evidence: []string{"mean time to the first byte at 1 user", "delayed ACK", "TCP_NODELAY"},
+	}, {
+		name: "semaphore of 4", file: "concurrency-limit-jvm-ackstall-pid", class: "concurrency-limit",
+		summary:  []string{"a pool or worker limit of ~4"},
+		evidence: []string{"≈ 4.1 requests in service", "responses stalled 43.6ms"},
+	}, {
+		name: "lock around a sleep, no first byte", file: "serialized-jvm-ackstall-pid", edit: noTTFB,
+		class: "concurrency-limit", summary: []string{"a pool or worker limit of ~9"},
+		notEvidence: []string{"delayed ACK", "first byte"},
+	}, {
+		name: "semaphore of 4, no first byte", file: "concurrency-limit-jvm-ackstall-pid", edit: noTTFB,
+		class: "concurrency-limit", summary: []string{"a pool or worker limit of ~13"},
+	}, {
+		// A tail far from the kernel's ACK timer is the body's own time
+		// (a stream): it stays in the service time.
+		name: "a slow body is not a stall", file: "concurrency-limit-jvm-ackstall-pid",
+		edit: eachStep(func(s *result.Step) {
+			if s.Latency.TTFB > 0 {
+				s.Latency.TTFB = s.Latency.Mean - 150
+			}
+		}),
+		class: "concurrency-limit", notEvidence: []string{"delayed ACK", "first byte"},
+	}})
+}
