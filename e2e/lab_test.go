@@ -68,6 +68,31 @@ func TestRunAgainstTheLabPool(t *testing.T) {
 	}
 }
 
+// The same pool answered as Java's HttpServer answers (/nagle): each
+// response's body waits ~40 ms for surge's delayed ACK. The result keeps
+// the time to the first byte apart from the latency: about the pool's
+// 5 ms on /nagle, the whole latency on /pool.
+func TestRunTimesTheFirstByte(t *testing.T) {
+	lab := startLab(t)
+	for _, c := range []struct {
+		path      string
+		stallLo   float64
+		stallHigh float64
+	}{{"/nagle?n=4&ms=5", 30, 120}, {"/pool?n=4&ms=5", 0, 3}} {
+		r, o := runJSON(t, "run", "-q", "-u", "1", "-d", "2s", lab+c.path)
+		if o.code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.path, o.code, o.stderr)
+		}
+		l := r.Summary.Latency
+		if l.TTFB < 4 || l.TTFB > l.Mean {
+			t.Fatalf("%s: ttfb_mean %.2f ms, mean %.2f ms: want the pool's 5 ms at least, and no more than the mean", c.path, l.TTFB, l.Mean)
+		}
+		if stall := l.Mean - l.TTFB; stall < c.stallLo || stall > c.stallHigh {
+			t.Errorf("%s: %.2f ms from first byte to last (mean %.2f, ttfb %.2f), want %v to %v", c.path, stall, l.Mean, l.TTFB, c.stallLo, c.stallHigh)
+		}
+	}
+}
+
 func TestLabRefusesOtherAddresses(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:8080", "10.0.0.1:80", ":8080"} {
 		o := surge(t, "lab", "--listen", addr)

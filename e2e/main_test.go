@@ -91,6 +91,7 @@ type result struct {
 		Unfinished int64 `json:"unfinished"`
 		Latency    struct {
 			Mean, P50, P90, P95, P99, P999, Max float64
+			TTFB                                float64 `json:"ttfb_mean"`
 		} `json:"latency_ms"`
 		Errors struct {
 			Count   int64            `json:"count"`

@@ -58,6 +58,12 @@ var endpoints = []Endpoint{
 		Theory: "capacity = n x 1000/ms req/s, internal concurrency n, CPU low; e.g. /pool?n=20&ms=10 -> 2000 req/s, internal concurrency 20",
 	},
 	{
+		Path:   "/nagle",
+		Class:  "concurrency-limit",
+		Knobs:  "n= pool size (default 20, 1..100000; at most 64 distinct values), ms= hold time (default 10, 0..60000)",
+		Theory: "/pool answered as Java's HttpServer answers: head and body in two writes with Nagle's algorithm on, so each response stalls ~40 ms for the client's delayed ACK after its slot is freed; capacity = n x 1000/ms req/s, internal concurrency n; e.g. /nagle?n=4&ms=20 -> 200 req/s at ~60 ms",
+	},
+	{
 		Path:   "/quota",
 		Class:  "throttled",
 		Knobs:  "rps= allowed rate (default 100, 1..1000000; at most 64 distinct values)",

@@ -69,12 +69,12 @@ type connThread struct{ locked atomic.Bool }
 // connThreadKey keys a connection's *connThread in its context.
 type connThreadKey struct{}
 
-// connContext gives each connection its connThread (http.Server's
-// ConnContext).
+// connContext gives each connection its connThread, and the connection
+// itself for /nagle (http.Server's ConnContext).
 func (s *Server) connContext(ctx context.Context, c net.Conn) context.Context {
 	ct := new(connThread)
 	s.threads.byConn.Store(c, ct)
-	return context.WithValue(ctx, connThreadKey{}, ct)
+	return context.WithValue(context.WithValue(ctx, connThreadKey{}, ct), connKey{}, c)
 }
 
 // connState frees a closed connection's thread slot (http.Server's

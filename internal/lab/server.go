@@ -104,6 +104,7 @@ func New(c Config) (*Server, error) {
 		{"cpu", "/cpu", s.handleCPU},
 		{"lock", "/lock", s.handleLock},
 		{"pool", "/pool", s.handlePool},
+		{"nagle", "/nagle", s.handleNagle},
 		{"quota", "/quota", s.handleQuota},
 		{"slow", "/slow", s.handleSlow},
 		{"overload", "/overload", s.handleOverload},

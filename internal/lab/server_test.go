@@ -221,8 +221,8 @@ func TestEndpointsDescribeServedPaths(t *testing.T) {
 			t.Errorf("Count(%s) went from %d to %d, want +1", ep.Path, before, got)
 		}
 	}
-	if len(seen) != 15 {
-		t.Errorf("Endpoints() lists %d paths, want the 15 load endpoints", len(seen))
+	if len(seen) != 16 {
+		t.Errorf("Endpoints() lists %d paths, want the 16 load endpoints", len(seen))
 	}
 }
 
