@@ -18,16 +18,10 @@ type connKey struct{}
 // timer fires, 40 ms later on Linux. The slot is released before the
 // head is written, so the stall costs latency, not capacity.
 func (s *Server) handleNagle(w http.ResponseWriter, r *http.Request) {
-	k := parseKnobs(r, "n", "ms")
-	n := k.int("n", defaultPoolN, 1, maxPoolN)
-	ms := k.int("ms", 10, 0, maxMS)
-	if !k.ok(w) {
+	if !s.pooled(w, r) {
 		return
 	}
 	nagle(r.Context())
-	if !s.holdSlot(w, r, n, ms) {
-		return
-	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Length", "3")
 	w.WriteHeader(http.StatusOK)

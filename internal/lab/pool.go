@@ -60,16 +60,19 @@ func (s *Server) pool(n int64) (*pool, error) {
 // handlePool acquires a slot of the pool of size n, holds it while
 // sleeping ms, and releases it.
 func (s *Server) handlePool(w http.ResponseWriter, r *http.Request) {
+	if s.pooled(w, r) {
+		okText(w)
+	}
+}
+
+// pooled reads the knobs of /pool (and /nagle), n and ms, and holds a
+// slot as holdSlot does. It reports false, having answered, when the
+// knobs are wrong or the slot could not be had.
+func (s *Server) pooled(w http.ResponseWriter, r *http.Request) bool {
 	k := parseKnobs(r, "n", "ms")
 	n := k.int("n", defaultPoolN, 1, maxPoolN)
 	ms := k.int("ms", 10, 0, maxMS)
-	if !k.ok(w) {
-		return
-	}
-	if !s.holdSlot(w, r, n, ms) {
-		return
-	}
-	okText(w)
+	return k.ok(w) && s.holdSlot(w, r, n, ms)
 }
 
 // holdSlot acquires a slot of the pool of size n, holds it while sleeping
