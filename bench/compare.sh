@@ -12,8 +12,10 @@
 #          how well a tool drives a saturated Go server; nginx is faster than
 #          the tools, so its ratios say how fast the tools themselves are.
 #   https  HTTP/1.1 over TLS against nginx (1 worker, a self-signed RSA-2048
-#          certificate made here with openssl): surge and wrk, at each
-#          connection count of HTTPS_CONNS.
+#          certificate made here with openssl): surge, wrk and tlsfloor
+#          (bench/tlsfloor: the least a Go client over crypto/tls can be,
+#          for the memory floor of any Go tool), at each connection count
+#          of HTTPS_CONNS.
 #   h2     HTTP/2 over TLS against the same nginx: surge (--connections C
 #          --streams M, C×M users) and h2load (-cC -mM), for each CxM of
 #          H2_SHAPES.
@@ -97,6 +99,7 @@ need taskset || { echo "compare.sh: taskset is missing (util-linux)" >&2; exit 2
 [ -x "$bin/vegeta" ] || GOBIN=$bin go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
 go build -o "$bin/surge" "$root/cmd/surge"
 go build -o "$bin/target" "$root/bench/target"
+go build -o "$bin/tlsfloor" "$root/bench/tlsfloor"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 tmp=$(mktemp -d)
@@ -182,6 +185,12 @@ p50 = ms(re.search(r"\s50%\s+(\S+)", t).group(1))
 p99 = ms(re.search(r"\s99%\s+(\S+)", t).group(1))
 print(rps, p50, p99, sys.argv[2])
 PY
+}
+run_tlsfloor() {
+  local addr=${url#https://}
+  /usr/bin/time -f "%M" -o "$1.rss" taskset -c "$TOOL_CPUS" "$bin/tlsfloor" -c "$2" -d "$3" -ua "$UA" "${addr%/}" >"$1.out" 2>&1 || true
+  # No latency figures: p50 and p99 columns are 0.
+  echo "$(tail -1 "$1.out") 0 0 $(cat "$1.rss")"
 }
 run_hey() {
   /usr/bin/time -f "%M" -o "$1.rss" taskset -c "$TOOL_CPUS" "$bin/hey" -c "$2" -z "$3" -H "User-Agent: $UA" "$url" >"$1.out" 2>&1 || true
@@ -297,11 +306,12 @@ https)
     echo "HTTPS (HTTP/1.1 over TLS), $conns connections"
     mkdir -p "$out/c$conns"
     for i in $(seq "$REPEAT"); do
-      for tool in surge wrk; do
+      for tool in surge wrk tlsfloor; do
         "run_$tool" "$out/c$conns/$tool.$i" "$conns" "$DURATION" >>"$out/c$conns/$tool.txt"
       done
     done
-    summarize "$out/c$conns" surge wrk
+    summarize "$out/c$conns" surge wrk tlsfloor
+    echo "(tlsfloor prints no latency: its p50 and p99 columns are 0)"
     echo
   done
   ;;
