@@ -12,30 +12,31 @@ import (
 // missing here, or an import missing from its list, fails the test: adding
 // one is a decision, to be made here, where the whole house shows.
 var layers = map[string][]string{
-	"cmd/surge":    {"cli"},
-	"bench/target": {},
-	"e2e":          {},
-	"cli":          {"buildinfo", "capacity", "client", "compare", "expr", "find", "htmlreport", "importer", "lab", "load", "probe", "report", "result", "runner", "scenario", "selfcheck", "tmpl"},
-	"find":         {"capacity", "client", "diagnose", "expr", "load", "metrics", "probe", "result", "runner", "scenario"},
-	"runner":       {"buildinfo", "client", "expr", "hist", "load", "metrics", "probe", "result", "scenario", "selfcheck"},
-	"load":         {"client", "metrics"},
-	"scenario":     {"client", "expr", "tmpl"},
-	"client":       {"buildinfo", "tmpl"},
-	"metrics":      {"client", "hist"},
-	"capacity":     {"result"},
-	"diagnose":     {"result"},
-	"compare":      {"hist", "result"},
-	"report":       {"compare", "metrics", "result"},
-	"htmlreport":   {"compare", "hist", "report", "result"},
-	"selfcheck":    {"hist"},
-	"lab":          {}, // the target under test shares nothing with the tool
-	"importer":     {}, // a pure conversion: it knows nothing of the tool
-	"probe":        {},
-	"result":       {},
-	"hist":         {},
-	"expr":         {},
-	"tmpl":         {},
-	"buildinfo":    {},
+	"cmd/surge":      {"cli"},
+	"bench/target":   {},
+	"bench/tlsfloor": {},
+	"e2e":            {},
+	"cli":            {"buildinfo", "capacity", "client", "compare", "expr", "find", "htmlreport", "importer", "lab", "load", "probe", "report", "result", "runner", "scenario", "selfcheck", "tmpl"},
+	"find":           {"capacity", "client", "diagnose", "expr", "load", "metrics", "probe", "result", "runner", "scenario"},
+	"runner":         {"buildinfo", "client", "expr", "hist", "load", "metrics", "probe", "result", "scenario", "selfcheck"},
+	"load":           {"client", "metrics"},
+	"scenario":       {"client", "expr", "tmpl"},
+	"client":         {"buildinfo", "tmpl"},
+	"metrics":        {"client", "hist"},
+	"capacity":       {"result"},
+	"diagnose":       {"result"},
+	"compare":        {"hist", "result"},
+	"report":         {"compare", "metrics", "result"},
+	"htmlreport":     {"compare", "hist", "report", "result"},
+	"selfcheck":      {"hist"},
+	"lab":            {}, // the target under test shares nothing with the tool
+	"importer":       {}, // a pure conversion: it knows nothing of the tool
+	"probe":          {},
+	"result":         {},
+	"hist":           {},
+	"expr":           {},
+	"tmpl":           {},
+	"buildinfo":      {},
 }
 
 func TestPackageLayers(t *testing.T) {
