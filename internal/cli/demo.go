@@ -58,7 +58,7 @@ func runDemo(parent context.Context, env Env, jsonOut string, quiet bool) error 
 	if err != nil {
 		return err
 	}
-	tuneForLoad(env)
+	tuneForLoad(env, nil) // the lab speaks plain HTTP
 	defer out.Close()
 	ctx, stop := interruptible(parent, env)
 	defer stop()

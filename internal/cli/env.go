@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"syscall"
 
+	"github.com/surgeload/surge/internal/client"
 	"github.com/surgeload/surge/internal/selfcheck"
 
 	"golang.org/x/term"
@@ -54,15 +55,33 @@ func OSEnv() Env {
 	}
 }
 
-// tuneForLoad gives the Go scheduler two Ps per CPU for load generation,
-// unless the user set GOMAXPROCS. Sending a request is mostly a system call
-// (a loopback write runs the receiver's TCP stack too), and a P held by a
-// thread in a system call leaves goroutines with an answer waiting: on a
-// 16-core machine, 2 pinned cores sent 139k req/s with one P per core and
-// 169-176k with two (bench/scaling.sh, in the closing note of issue 2).
-// surge's CPU figures stay a share of the real CPUs (selfcheck.Cores).
-func tuneForLoad(env Env) {
-	if env.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(2 * selfcheck.Cores())
+// tuneForLoad sets the Go scheduler's Ps for load generation, unless the
+// user set GOMAXPROCS: two per CPU when the requests are plain HTTP, one
+// per CPU when any goes over TLS. Sending a plain request is mostly a
+// system call (a loopback write runs the receiver's TCP stack too), and a
+// P held by a thread in a system call leaves goroutines with an answer
+// waiting: on a 16-core machine, 2 pinned cores sent 139k req/s with one P
+// per core and 169-176k with two (bench/scaling.sh, issue 2); on one core
+// against nginx, two Ps still send 7-9 % more at 50 and 1000 connections.
+// Over TLS the event loop spends its time in crypto, on the CPU, and the
+// second P's threads only contend with it for that CPU: one P per CPU sent
+// 1.5 % more at 50 HTTPS connections, 4 % at 200, 17-45 % at 1000, and
+// 2-7 % more over HTTP/2 (closing note of stop 11). surge's CPU figures
+// stay a share of the real CPUs (selfcheck.Cores).
+func tuneForLoad(env Env, reqs []*client.Request) {
+	if env.Getenv("GOMAXPROCS") != "" {
+		return
 	}
+	runtime.GOMAXPROCS(psPerCPU(reqs) * selfcheck.Cores())
+}
+
+// psPerCPU is how many scheduler Ps per CPU suit requests: see
+// tuneForLoad.
+func psPerCPU(reqs []*client.Request) int {
+	for _, r := range reqs {
+		if r.URL != nil && r.URL.Scheme == "https" {
+			return 1
+		}
+	}
+	return 2
 }

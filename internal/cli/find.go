@@ -268,7 +268,7 @@ func runFind(parent context.Context, env Env, sp *find.Spec, quiet bool, jsonOut
 		return err
 	}
 	defer html.Close()
-	tuneForLoad(env)
+	tuneForLoad(env, sp.Journeys.Requests())
 	defer out.Close()
 	out.fallback = partialStub(sp.Target, sp.Method)
 	out.fallback.Model = sp.Model

@@ -139,7 +139,7 @@ func (o *runOptions) run(cmd *cobra.Command, env Env, target string) error {
 
 	// Everything is valid: from here on requests are sent.
 	ctx, stop := interruptible(cmd.Context(), env, out.quit)
-	tuneForLoad(env)
+	tuneForLoad(env, job.plan.Requests())
 	defer stop()
 	var prog *report.Progress
 	opts := runner.Options{Journeys: job.plan, Target: job.target, Method: job.method, Client: ccfg, Plan: plan, Thresholds: thresholds, StepThresholds: stepThresholds}
